@@ -1,0 +1,153 @@
+"""Pretraining: presets, save/load, loss goes down, exact resume after a kill, 2-process torchrun."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM
+
+from agentlm.model.presets import PRESETS, build_config
+from agentlm.train.plots import read_log
+from agentlm.train.pretrain import PretrainConfig, lr_at, pretrain
+
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "agentlm", *args]
+
+
+def _losses(run: Path) -> dict[int, float]:
+    return {r["step"]: r["loss"] for r in read_log(run / "log.jsonl") if r["kind"] == "train"}
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_preset_save_load_roundtrip(preset: str, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(build_config(preset, 512))
+    model.eval()
+    model.save_pretrained(tmp_path)
+    assert (tmp_path / "model.safetensors").is_file() and not list(tmp_path.glob("*.bin"))
+    loaded = AutoModelForCausalLM.from_pretrained(tmp_path, local_files_only=True).eval()
+    x = torch.randint(0, 512, (2, 16))
+    with torch.no_grad():
+        torch.testing.assert_close(model(x).logits, loaded(x).logits)
+    assert loaded.config.tie_word_embeddings
+    assert loaded.lm_head.weight.data_ptr() == loaded.model.embed_tokens.weight.data_ptr()
+
+
+def test_preset_sizes() -> None:
+    sizes = {n: sum(p.numel() for p in AutoModelForCausalLM.from_config(build_config(n, 8192)).parameters())
+             for n in PRESETS}
+    assert 0.5e6 < sizes["tiny"] < 1.5e6
+    assert 4e6 < sizes["small"] < 9e6
+    assert 15e6 < sizes["base"] < 25e6
+    assert type(AutoModelForCausalLM.from_config(build_config("moe", 256))).__name__ == "MixtralForCausalLM"
+
+
+def test_lr_schedule_warmup_then_cosine(tmp_path: Path) -> None:
+    cfg = PretrainConfig(corpus=tmp_path, tokenizer=tmp_path, out_dir=tmp_path, lr=1.0, warmup_steps=10,
+                         max_steps=110, min_lr_ratio=0.1)
+    assert lr_at(0, cfg) == pytest.approx(0.1)
+    assert lr_at(9, cfg) == pytest.approx(1.0)
+    assert lr_at(60, cfg) == pytest.approx(0.55)
+    assert lr_at(110, cfg) == pytest.approx(0.1)
+
+
+def test_bad_config_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown preset"):
+        PretrainConfig(corpus=tmp_path, tokenizer=tmp_path, out_dir=tmp_path, preset="huge")
+    with pytest.raises(ValueError, match="batch_size"):
+        PretrainConfig(corpus=tmp_path, tokenizer=tmp_path, out_dir=tmp_path, batch_size=0)
+
+
+@pytest.mark.parametrize("preset", ["tiny", "moe"])
+def test_pretraining_lowers_loss_and_exports_model(preset: str, small_corpus: Path, small_tokenizer: Path,
+                                                   tmp_path: Path) -> None:
+    cfg = PretrainConfig(corpus=small_corpus, tokenizer=small_tokenizer, out_dir=tmp_path / "run", preset=preset,
+                         context=64, batch_size=8, max_steps=40, lr=3e-3, warmup_steps=5, eval_interval=20,
+                         eval_batches=4, save_interval=20, progress=False)
+    result = pretrain(cfg)
+    losses = _losses(cfg.out_dir)
+    first, last = sum(list(losses.values())[:3]) / 3, sum(list(losses.values())[-3:]) / 3
+    assert last < first - 0.5, (first, last)
+    evals = [r for r in read_log(cfg.out_dir / "log.jsonl") if r["kind"] == "eval"]
+    assert [e["step"] for e in evals] == [20, 40] and evals[1]["val_loss"] < evals[0]["val_loss"]
+    assert result["val_ppl"] == pytest.approx(evals[-1]["val_ppl"], rel=1e-3)
+    for name in ("model.safetensors", "config.json", "tokenizer.json", "agentlm.json", "loss.png"):
+        assert (cfg.out_dir / name).is_file(), name
+    assert (cfg.out_dir / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    model = AutoModelForCausalLM.from_pretrained(cfg.out_dir, local_files_only=True)
+    assert sum(p.numel() for p in model.parameters()) == result["parameters"]
+
+
+def _pretrain_args(corpus: Path, tokenizer: Path, out: Path, *extra: str) -> list[str]:
+    return ["train", "pretrain", "--corpus", str(corpus), "--tokenizer", str(tokenizer), "--out", str(out),
+            "--preset", "small", "--context", "128", "--batch-size", "8", "--max-steps", "14",
+            "--warmup-steps", "3", "--save-interval", "3", "--eval-interval", "7", "--eval-batches", "2",
+            "--no-progress", *extra]
+
+
+def test_killed_run_resumes_to_the_same_loss(small_corpus: Path, small_tokenizer: Path, tmp_path: Path) -> None:
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    subprocess.run(_cli(*_pretrain_args(small_corpus, small_tokenizer, reference)), check=True, env=ENV,
+                   capture_output=True)
+
+    proc = subprocess.Popen(_cli(*_pretrain_args(small_corpus, small_tokenizer, killed)), env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = killed / "checkpoint" / "trainer_state.json"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if state.is_file() and len(_losses(killed)) >= 7:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    steps_before_kill = len(_losses(killed))
+    assert 0 < steps_before_kill < 14, "the run must be killed part-way through"
+    assert not (killed / "model.safetensors").exists()
+
+    resumed = subprocess.run(_cli(*_pretrain_args(small_corpus, small_tokenizer, killed)), env=ENV,
+                             capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resumed from" in resumed.stdout
+    ref, got = _losses(reference), _losses(killed)
+    assert sorted(got) == list(range(1, 15))
+    for step in range(1, 15):
+        assert got[step] == pytest.approx(ref[step], abs=1e-5), (step, got[step], ref[step])
+    ref_val = [r["val_loss"] for r in read_log(reference / "log.jsonl") if r["kind"] == "eval"]
+    got_val = [r["val_loss"] for r in read_log(killed / "log.jsonl") if r["kind"] == "eval"]
+    assert got_val == pytest.approx(ref_val, abs=1e-5)
+
+
+@pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None,
+                    reason="torchrun is installed with torch")
+def test_torchrun_two_processes_match_one_process(small_corpus: Path, small_tokenizer: Path,
+                                                  tmp_path: Path) -> None:
+    """2 DDP processes with batch B see the same samples as 1 process with batch 2B: same loss curve."""
+    torchrun = str(Path(sys.executable).parent / "torchrun")
+    common = ["train", "pretrain", "--corpus", str(small_corpus), "--tokenizer", str(small_tokenizer),
+              "--preset", "tiny", "--context", "64", "--max-steps", "6", "--warmup-steps", "2",
+              "--eval-interval", "6", "--eval-batches", "2", "--save-interval", "6", "--no-progress", "--fp32"]
+    ddp = subprocess.run([torchrun, "--standalone", "--nproc_per_node=2", "-m", "agentlm", *common,
+                          "--batch-size", "4", "--out", str(tmp_path / "ddp")],
+                         env=ENV, capture_output=True, text=True, timeout=600)
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    single = subprocess.run(_cli(*common, "--batch-size", "8", "--out", str(tmp_path / "single")),
+                            env=ENV, capture_output=True, text=True, timeout=600)
+    assert single.returncode == 0, single.stderr[-3000:]
+    a, b = _losses(tmp_path / "ddp"), _losses(tmp_path / "single")
+    assert sorted(a) == list(range(1, 7))
+    for step in a:
+        assert a[step] == pytest.approx(b[step], abs=2e-3), (step, a[step], b[step])
+    meta = json.loads((tmp_path / "ddp" / "agentlm.json").read_text())
+    assert meta["results"]["tokens"] == 6 * 8 * 64
