@@ -60,7 +60,7 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
                          init_from=args.init_from, context=args.context, batch_size=args.batch_size,
                          grad_accum=args.grad_accum, max_steps=args.max_steps, max_minutes=args.max_minutes,
                          lr=args.lr, warmup_steps=args.warmup_steps, weight_decay=args.weight_decay,
-                         bf16=not args.fp32, compile=args.compile, eval_interval=args.eval_interval,
+                         precision=args.precision, compile=not args.no_compile, eval_interval=args.eval_interval,
                          eval_batches=args.eval_batches, save_interval=args.save_interval, seed=args.seed,
                          progress=not args.no_progress)
     result = pretrain(cfg)
@@ -134,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = train_cmds.add_parser(
         "pretrain", formatter_class=_Formatter, help="pretrain a decoder-only model from scratch",
-        description="Next-token pretraining on packed blocks, bf16 autocast, AdamW + warmup + cosine, resumable.\n"
+        description="Next-token pretraining on packed blocks with torch.compile, bf16 autocast where it pays,\n"
+                    "AdamW + warmup + cosine decay, gradient accumulation and clipping; resumable.\n"
                     "Re-run the same command after a kill to resume exactly where the last checkpoint was.\n\n"
                     "examples:\n  agentlm train pretrain --corpus data/corpus --tokenizer runs/tokenizer "
                     "--preset base --max-steps 2000 --out runs/base\n"
@@ -152,8 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup-steps", type=int, default=50)
     p.add_argument("--weight-decay", type=float, default=0.1)
-    p.add_argument("--fp32", action="store_true", help="disable bf16 autocast")
-    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                   help="bf16 autocast or fp32; auto = bf16 on GPUs and AMX CPUs, where it is faster")
+    p.add_argument("--no-compile", action="store_true", help="skip torch.compile (faster start, slower steps)")
     p.add_argument("--eval-interval", type=int, default=100)
     p.add_argument("--eval-batches", type=int, default=16)
     p.add_argument("--save-interval", type=int, default=100)

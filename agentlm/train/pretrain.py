@@ -48,8 +48,8 @@ class PretrainConfig:
     weight_decay: float = 0.1
     betas: tuple[float, float] = (0.9, 0.95)
     grad_clip: float = 1.0
-    bf16: bool = True                 # bf16 autocast (CPU AMX/AVX512-BF16, or GPU)
-    compile: bool = False             # torch.compile the model
+    precision: str = "auto"           # "bf16" autocast | "fp32" | "auto": bf16 where it is faster (AMX CPU, GPU)
+    compile: bool = True              # torch.compile the model (the first steps pay ~30 s of compilation)
     eval_interval: int = 100
     eval_batches: int = 16
     save_interval: int = 100
@@ -70,6 +70,23 @@ class PretrainConfig:
                 raise ValueError(f"{name} must be >= 1")
         if not 0 <= self.min_lr_ratio <= 1:
             raise ValueError("min_lr_ratio must be in [0, 1]")
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise ValueError(f"precision must be auto, bf16 or fp32, not {self.precision!r}")
+
+    @property
+    def bf16(self) -> bool:
+        """Whether training runs under bf16 autocast."""
+        return self.precision == "bf16" or (self.precision == "auto" and bf16_is_fast())
+
+
+def bf16_is_fast() -> bool:
+    """bf16 autocast pays off on GPUs with bf16 and on CPUs with AMX tiles; without AMX, MKL's fp32 GEMM wins."""
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    try:
+        return "amx_bf16" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
 
 
 def lr_at(step: int, cfg: PretrainConfig) -> float:
@@ -93,7 +110,7 @@ def causal_lm_loss(model: torch.nn.Module, block: torch.Tensor, aux_coef: float 
     return loss
 
 
-class _Dist:
+class Dist:
     """Rank and world size from torchrun's environment (one process when absent)."""
 
     def __init__(self) -> None:
@@ -134,9 +151,50 @@ def _build_model(cfg: PretrainConfig, tokenizer) -> PreTrainedModel:
     return AutoModelForCausalLM.from_config(config, dtype=torch.float32)
 
 
+def make_optimizer(model: torch.nn.Module, cfg: PretrainConfig
+                   ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+    """AdamW (weight decay on matrices only) with the warmup + cosine schedule of `lr_at`."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}],
+                                  lr=cfg.lr, betas=cfg.betas, foreach=True)
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_at(s, cfg) / cfg.lr)
+
+
+def wrap_for_training(model: PreTrainedModel, cfg: PretrainConfig, ddp: Dist) -> torch.nn.Module:
+    """The module the training step calls: compiled if asked, wrapped in DDP under torchrun."""
+    model.train()
+    train_model: torch.nn.Module = torch.compile(model) if cfg.compile else model
+    if ddp.enabled:
+        train_model = torch.nn.parallel.DistributedDataParallel(
+            train_model, device_ids=[ddp.local_rank] if ddp.device.type == "cuda" else None)
+    return train_model
+
+
+def training_step(train_model: torch.nn.Module, model: PreTrainedModel, optimizer: torch.optim.Optimizer,
+                  scheduler: torch.optim.lr_scheduler.LRScheduler, micro_batches: list[torch.Tensor],
+                  cfg: PretrainConfig, ddp: Dist) -> tuple[float, float]:
+    """One optimizer step over `micro_batches` (gradient accumulation); returns (loss, grad norm)."""
+    aux_coef = float(getattr(model.config, "router_aux_loss_coef", 0.0) or 0.0)
+    loss_sum = 0.0
+    for i, block in enumerate(micro_batches):
+        last = i == len(micro_batches) - 1
+        with nullcontext() if (not ddp.enabled or last) else train_model.no_sync():
+            with torch.autocast(ddp.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+                loss = causal_lm_loss(train_model, block, aux_coef) / len(micro_batches)
+            loss.backward()
+        loss_sum += loss.item()
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip).item()
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss_sum, grad_norm
+
+
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, val: PackedBlocks, batches: int, batch_size: int, bf16: bool,
-             ddp: _Dist, aux_coef: float = 0.0) -> float:
+             ddp: Dist, aux_coef: float = 0.0) -> float:
     """Mean validation loss over the first `batches` fixed batches (split across processes)."""
     model.eval()
     losses = []
@@ -153,7 +211,7 @@ def evaluate(model: torch.nn.Module, val: PackedBlocks, batches: int, batch_size
 
 def pretrain(cfg: PretrainConfig) -> dict:
     """Run (or resume) pretraining; return the final metrics."""
-    ddp = _Dist()
+    ddp = Dist()
     out = cfg.out_dir
     tokenizer = load_tokenizer(cfg.tokenizer)
     if ddp.main:
@@ -169,12 +227,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
     val = PackedBlocks(token_dir / "val.bin", context, meta["dtype"], seed=cfg.seed)
     n_params = sum(p.numel() for p in model.parameters())
 
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}],
-                                  lr=cfg.lr, betas=cfg.betas, foreach=True)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_at(s, cfg) / cfg.lr)
+    optimizer, scheduler = make_optimizer(model, cfg)
 
     step, tokens_seen, train_seconds = 0, 0, 0.0
     ckpt = find_checkpoint(out / "checkpoint")
@@ -185,12 +238,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
             _truncate_log(out / "log.jsonl", step)
             print(f"resumed from {ckpt} at step {step}", flush=True)
 
-    train_model = torch.compile(model) if cfg.compile else model
-    if ddp.enabled:
-        train_model = torch.nn.parallel.DistributedDataParallel(
-            train_model, device_ids=[ddp.local_rank] if ddp.device.type == "cuda" else None)
-    model.train()
-    aux_coef = float(getattr(model.config, "router_aux_loss_coef", 0.0) or 0.0)
+    train_model = wrap_for_training(model, cfg, ddp)
     tokens_per_step = cfg.batch_size * cfg.grad_accum * ddp.world * context
 
     def checkpoint(current_step: int) -> None:
@@ -207,20 +255,11 @@ def pretrain(cfg: PretrainConfig) -> dict:
     stopped_early = False
     while step < cfg.max_steps:
         t0 = time.perf_counter()
-        loss_sum = 0.0
-        for micro in range(cfg.grad_accum):
-            first = ((step * cfg.grad_accum + micro) * ddp.world + ddp.rank) * cfg.batch_size
-            block = torch.from_numpy(train.batch(first, cfg.batch_size)).to(ddp.device)
-            sync = nullcontext() if (not ddp.enabled or micro == cfg.grad_accum - 1) else train_model.no_sync()
-            with sync:
-                with torch.autocast(ddp.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-                    loss = causal_lm_loss(train_model, block, aux_coef) / cfg.grad_accum
-                loss.backward()
-            loss_sum += loss.item()
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip).item()
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
+        micro_batches = [
+            torch.from_numpy(train.batch(((step * cfg.grad_accum + micro) * ddp.world + ddp.rank) * cfg.batch_size,
+                                         cfg.batch_size)).to(ddp.device)
+            for micro in range(cfg.grad_accum)]
+        loss_sum, grad_norm = training_step(train_model, model, optimizer, scheduler, micro_batches, cfg, ddp)
         step += 1
         tokens_seen += tokens_per_step
         dt = time.perf_counter() - t0
@@ -265,8 +304,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
         if speeds:
             result["tokens_per_s"] = round(float(np.median(speeds)), 1)
         plot_loss(out / "log.jsonl", out / "loss.png", title=f"pretraining {cfg.preset} ({n_params / 1e6:.1f}M)")
-        if not stopped_early:
-            _export(model, tokenizer, out, cfg, result, meta)
+        _export(model, tokenizer, out, cfg, result, meta)  # also when out of time: the best model so far
     ddp.barrier()
     if ddp.enabled:
         dist.destroy_process_group()
