@@ -17,14 +17,15 @@ from pathlib import Path
 
 
 def _cmd_build_corpus(args: argparse.Namespace) -> int:
-    from agentlm.data.corpus import CorpusConfig, build_corpus
+    from agentlm.data.corpus import CorpusConfig, build_corpus, read_sources
 
-    inputs = list(args.inputs)
+    inputs, exclude = [Path(p) for p in args.inputs], list(args.exclude or [])
     if args.sources_file:
-        inputs += [line.strip() for line in Path(args.sources_file).read_text().splitlines() if line.strip()]
+        listed, excluded = read_sources(Path(args.sources_file))
+        inputs, exclude = inputs + listed, exclude + excluded
     if not inputs:
         raise SystemExit("error: give at least one input path (or --sources-file)")
-    report = build_corpus(CorpusConfig(inputs=[Path(p) for p in inputs], out_dir=Path(args.out),
+    report = build_corpus(CorpusConfig(inputs=inputs, exclude=exclude, out_dir=Path(args.out),
                                        val_fraction=args.val_fraction, min_chars=args.min_chars,
                                        near_dup_threshold=args.near_dup_threshold, seed=args.seed,
                                        max_docs=args.max_docs))
@@ -112,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "example:\n  bash scripts/fetch_corpus_sources.sh   # installs Debian text, writes "
                     "data/sources.txt\n  agentlm data build-corpus --sources-file data/sources.txt --out data/corpus")
     p.add_argument("inputs", nargs="*", help="files or folders of raw text")
-    p.add_argument("--sources-file", help="a file listing one input path per line")
+    p.add_argument("--sources-file", help="a file listing one input path per line (!GLOB lines exclude)")
+    p.add_argument("--exclude", action="append", help="glob of file names or paths to skip (repeatable)")
     p.add_argument("--out", required=True, help="corpus directory to write")
     p.add_argument("--val-fraction", type=float, default=0.02)
     p.add_argument("--min-chars", type=int, default=200)
