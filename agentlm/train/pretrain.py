@@ -22,6 +22,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, GenerationConfig, PreTrainedModel
+from transformers.utils import logging as hf_logging
 
 from agentlm.data.packing import PackedBlocks, tokenize_corpus
 from agentlm.model.presets import PRESETS, build_config
@@ -195,11 +196,12 @@ def training_step(train_model: torch.nn.Module, model: PreTrainedModel, optimize
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, val: PackedBlocks, batches: int, batch_size: int, bf16: bool,
              ddp: Dist, aux_coef: float = 0.0) -> float:
-    """Mean validation loss over the first `batches` fixed batches (split across processes)."""
+    """Mean validation loss over `batches * batch_size` fixed blocks spread evenly over the validation
+    tokens (so every source in the split counts), shared between processes."""
     model.eval()
     losses = []
     n = min(batches * batch_size, len(val))
-    indices = list(range(n))[ddp.rank::ddp.world]
+    indices = np.linspace(0, len(val) - 1, n).round().astype(int).tolist()[ddp.rank::ddp.world]
     for i in range(0, len(indices), batch_size):
         block = torch.from_numpy(np.stack([val.block(j) for j in indices[i:i + batch_size]])).to(ddp.device)
         with torch.autocast(ddp.device.type, dtype=torch.bfloat16, enabled=bf16):
@@ -212,6 +214,7 @@ def evaluate(model: torch.nn.Module, val: PackedBlocks, batches: int, batch_size
 def pretrain(cfg: PretrainConfig) -> dict:
     """Run (or resume) pretraining; return the final metrics."""
     ddp = Dist()
+    hf_logging.disable_progress_bar()  # one progress bar: ours (no per-checkpoint "Writing model shards")
     out = cfg.out_dir
     tokenizer = load_tokenizer(cfg.tokenizer)
     if ddp.main:
