@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import os.util
 import json
+import os.util
 import textwrap
 import threading
 from pathlib import Path
