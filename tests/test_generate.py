@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import json
-import os.util
+import os
 import textwrap
 import threading
 from pathlib import Path
