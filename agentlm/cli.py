@@ -61,7 +61,8 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
                          init_from=args.init_from, context=args.context, batch_size=args.batch_size,
                          grad_accum=args.grad_accum, max_steps=args.max_steps, max_minutes=args.max_minutes,
                          lr=args.lr, warmup_steps=args.warmup_steps, weight_decay=args.weight_decay,
-                         precision=args.precision, compile=not args.no_compile, eval_interval=args.eval_interval,
+                         precision=args.precision, compile=not args.no_compile and not args.deepspeed,
+                         deepspeed=args.deepspeed, eval_interval=args.eval_interval,
                          eval_batches=args.eval_batches, save_interval=args.save_interval, seed=args.seed,
                          progress=not args.no_progress)
     result = pretrain(cfg)
@@ -158,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
                    help="bf16 autocast or fp32; auto = bf16 on GPUs and AMX CPUs, where it is faster")
     p.add_argument("--no-compile", action="store_true", help="skip torch.compile (faster start, slower steps)")
+    p.add_argument("--deepspeed", default=None, metavar="JSON",
+                   help="train through DeepSpeed ZeRO with this config (e.g. configs/deepspeed/zero2.json)")
     p.add_argument("--eval-interval", type=int, default=100)
     p.add_argument("--eval-batches", type=int, default=16)
     p.add_argument("--save-interval", type=int, default=100)

@@ -152,3 +152,39 @@ def test_torchrun_two_processes_match_one_process(small_corpus: Path, small_toke
         assert a[step] == pytest.approx(b[step], abs=2e-3), (step, a[step], b[step])
     meta = json.loads((tmp_path / "ddp" / "agentlm.json").read_text())
     assert meta["results"]["tokens"] == 6 * 8 * 64
+
+
+@pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None,
+                    reason="torchrun is installed with torch")
+def test_deepspeed_zero2_two_processes_match_one_process_and_resume(small_corpus: Path, small_tokenizer: Path,
+                                                                   tmp_path: Path) -> None:
+    """ZeRO-2 over gloo on CPU: same samples and loss as one process; a rerun resumes from its shards."""
+    pytest.importorskip("deepspeed")
+    torchrun = str(Path(sys.executable).parent / "torchrun")
+    common = ["train", "pretrain", "--corpus", str(small_corpus), "--tokenizer", str(small_tokenizer),
+              "--preset", "tiny", "--context", "64", "--warmup-steps", "2", "--eval-interval", "6",
+              "--eval-batches", "2", "--save-interval", "3", "--no-progress", "--precision", "fp32", "--no-compile"]
+    zero2 = str(Path(__file__).resolve().parents[1] / "configs" / "deepspeed" / "zero2.json")
+    env = {**ENV, "OMP_NUM_THREADS": "1"}
+
+    def run_zero(max_steps: int) -> subprocess.CompletedProcess:
+        return subprocess.run([torchrun, "--standalone", "--nproc_per_node=2", "-m", "agentlm", *common,
+                               "--max-steps", str(max_steps), "--batch-size", "4", "--deepspeed", zero2,
+                               "--out", str(tmp_path / "zero")], env=env, capture_output=True, text=True, timeout=900)
+
+    ds = run_zero(6)
+    assert ds.returncode == 0, ds.stderr[-3000:]
+    single = subprocess.run(_cli(*common, "--max-steps", "6", "--batch-size", "8", "--out", str(tmp_path / "one")),
+                            env=ENV, capture_output=True, text=True, timeout=600)
+    assert single.returncode == 0, single.stderr[-3000:]
+    a, b = _losses(tmp_path / "zero"), _losses(tmp_path / "one")
+    assert sorted(a) == list(range(1, 7))
+    for step in a:
+        assert a[step] == pytest.approx(b[step], abs=2e-3), (step, a[step], b[step])
+    assert (tmp_path / "zero" / "model.safetensors").is_file()
+    assert AutoModelForCausalLM.from_pretrained(tmp_path / "zero", local_files_only=True) is not None
+
+    more = run_zero(8)
+    assert more.returncode == 0, more.stderr[-3000:]
+    assert "resumed from" in more.stdout and "at step 6" in more.stdout
+    assert sorted(_losses(tmp_path / "zero")) == list(range(1, 9))

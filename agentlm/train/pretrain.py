@@ -27,6 +27,7 @@ from transformers.utils import logging as hf_logging
 from agentlm.data.packing import PackedBlocks, tokenize_corpus
 from agentlm.model.presets import PRESETS, build_config
 from agentlm.model.tokenizer import load_tokenizer, stop_token_ids
+from agentlm.train import zero
 from agentlm.train.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
 from agentlm.train.plots import plot_loss, read_log
 
@@ -51,6 +52,7 @@ class PretrainConfig:
     grad_clip: float = 1.0
     precision: str = "auto"           # "bf16" autocast | "fp32" | "auto": bf16 where it is faster (AMX CPU, GPU)
     compile: bool = True              # torch.compile the model (the first steps pay ~30 s of compilation)
+    deepspeed: Path | None = None     # a DeepSpeed JSON (ZeRO stage etc.): train through a DeepSpeed engine
     eval_interval: int = 100
     eval_batches: int = 16
     save_interval: int = 100
@@ -60,7 +62,7 @@ class PretrainConfig:
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("corpus", "tokenizer", "out_dir", "init_from"):
+        for name in ("corpus", "tokenizer", "out_dir", "init_from", "deepspeed"):
             value = getattr(self, name)
             if value is not None:
                 setattr(self, name, Path(value))
@@ -233,22 +235,31 @@ def pretrain(cfg: PretrainConfig) -> dict:
     optimizer, scheduler = make_optimizer(model, cfg)
 
     step, tokens_seen, train_seconds = 0, 0, 0.0
-    ckpt = find_checkpoint(out / "checkpoint")
-    if ckpt is not None:
-        state = load_checkpoint(ckpt, model, optimizer, scheduler)
+    engine = None
+    if cfg.deepspeed is not None:  # DeepSpeed ZeRO: the engine owns backward, step and its checkpoints
+        engine = zero.initialize(model, optimizer, scheduler,
+                                 zero.ds_config(cfg.deepspeed, cfg.batch_size, cfg.grad_accum, cfg.grad_clip, cfg.bf16))
+        ckpt, state = out / "checkpoint-zero", zero.load(engine, out / "checkpoint-zero")
+        train_model = engine
+    else:
+        ckpt = find_checkpoint(out / "checkpoint")
+        state = load_checkpoint(ckpt, model, optimizer, scheduler) if ckpt is not None else None
+        train_model = wrap_for_training(model, cfg, ddp)
+    if state is not None:
         step, tokens_seen, train_seconds = state["step"], state["tokens"], state["train_seconds"]
         if ddp.main:
             _truncate_log(out / "log.jsonl", step)
             print(f"resumed from {ckpt} at step {step}", flush=True)
-
-    train_model = wrap_for_training(model, cfg, ddp)
     tokens_per_step = cfg.batch_size * cfg.grad_accum * ddp.world * context
+    aux_coef = float(getattr(model.config, "router_aux_loss_coef", 0.0) or 0.0)
 
     def checkpoint(current_step: int) -> None:
-        if ddp.main:
-            save_checkpoint(out / "checkpoint", model, optimizer, scheduler,
-                            {"step": current_step, "tokens": tokens_seen, "train_seconds": train_seconds,
-                             "config": _jsonable(asdict(cfg))})
+        state = {"step": current_step, "tokens": tokens_seen, "train_seconds": train_seconds,
+                 "config": _jsonable(asdict(cfg))}
+        if engine is not None:
+            zero.save(engine, out / "checkpoint-zero", state)  # collective: every rank writes its shard
+        elif ddp.main:
+            save_checkpoint(out / "checkpoint", model, optimizer, scheduler, state)
         ddp.barrier()
 
     bar = tqdm(total=cfg.max_steps, initial=step, desc="pretrain", unit="step", disable=not (cfg.progress and ddp.main),
@@ -262,7 +273,10 @@ def pretrain(cfg: PretrainConfig) -> dict:
             torch.from_numpy(train.batch(((step * cfg.grad_accum + micro) * ddp.world + ddp.rank) * cfg.batch_size,
                                          cfg.batch_size)).to(ddp.device)
             for micro in range(cfg.grad_accum)]
-        loss_sum, grad_norm = training_step(train_model, model, optimizer, scheduler, micro_batches, cfg, ddp)
+        if engine is not None:
+            loss_sum, grad_norm = zero.step(engine, micro_batches, lambda m, b: causal_lm_loss(m, b, aux_coef))
+        else:
+            loss_sum, grad_norm = training_step(train_model, model, optimizer, scheduler, micro_batches, cfg, ddp)
         step += 1
         tokens_seen += tokens_per_step
         dt = time.perf_counter() - t0
