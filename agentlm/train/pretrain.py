@@ -8,12 +8,13 @@ model as plain `save_pretrained` output plus `agentlm.json`.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +60,6 @@ class PretrainConfig:
     log_interval: int = 1
     seed: int = 0
     progress: bool = True
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("corpus", "tokenizer", "out_dir", "init_from", "deepspeed"):
@@ -82,6 +82,7 @@ class PretrainConfig:
         return self.precision == "bf16" or (self.precision == "auto" and bf16_is_fast())
 
 
+@functools.cache
 def bf16_is_fast() -> bool:
     """bf16 autocast pays off on GPUs with bf16 and on CPUs with AMX tiles; without AMX, MKL's fp32 GEMM wins."""
     if torch.cuda.is_available():
@@ -111,6 +112,11 @@ def causal_lm_loss(model: torch.nn.Module, block: torch.Tensor, aux_coef: float 
     if aux is not None and aux_coef:
         loss = loss + aux_coef * aux
     return loss
+
+
+def router_aux_coef(model: PreTrainedModel) -> float:
+    """Weight of the MoE router's load-balancing loss (0 for dense models)."""
+    return float(getattr(model.config, "router_aux_loss_coef", 0.0) or 0.0)
 
 
 class Dist:
@@ -179,7 +185,7 @@ def training_step(train_model: torch.nn.Module, model: PreTrainedModel, optimize
                   scheduler: torch.optim.lr_scheduler.LRScheduler, micro_batches: list[torch.Tensor],
                   cfg: PretrainConfig, ddp: Dist) -> tuple[float, float]:
     """One optimizer step over `micro_batches` (gradient accumulation); returns (loss, grad norm)."""
-    aux_coef = float(getattr(model.config, "router_aux_loss_coef", 0.0) or 0.0)
+    aux_coef = router_aux_coef(model)
     loss_sum = 0.0
     for i, block in enumerate(micro_batches):
         last = i == len(micro_batches) - 1
@@ -197,7 +203,7 @@ def training_step(train_model: torch.nn.Module, model: PreTrainedModel, optimize
 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, val: PackedBlocks, batches: int, batch_size: int, bf16: bool,
-             ddp: Dist, aux_coef: float = 0.0) -> float:
+             ddp: Dist) -> float:
     """Mean validation loss over `batches * batch_size` fixed blocks spread evenly over the validation
     tokens (so every source in the split counts), shared between processes."""
     model.eval()
@@ -251,7 +257,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
             _truncate_log(out / "log.jsonl", step)
             print(f"resumed from {ckpt} at step {step}", flush=True)
     tokens_per_step = cfg.batch_size * cfg.grad_accum * ddp.world * context
-    aux_coef = float(getattr(model.config, "router_aux_loss_coef", 0.0) or 0.0)
+    aux_coef = router_aux_coef(model)
 
     def checkpoint(current_step: int) -> None:
         state = {"step": current_step, "tokens": tokens_seen, "train_seconds": train_seconds,
