@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -129,62 +128,62 @@ def test_killed_run_resumes_to_the_same_loss(small_corpus: Path, small_tokenizer
     assert got_val == pytest.approx(ref_val, abs=1e-5)
 
 
-@pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None,
-                    reason="torchrun is installed with torch")
+TORCHRUN = Path(sys.executable).parent / "torchrun"
+needs_torchrun = pytest.mark.skipif(not TORCHRUN.is_file(), reason="torchrun is installed with torch")
+
+
+def _tiny_args(corpus: Path, tokenizer: Path, save_interval: int) -> list[str]:
+    """A short fp32 eager run of the tiny preset: what the multi-process tests compare."""
+    return ["train", "pretrain", "--corpus", str(corpus), "--tokenizer", str(tokenizer), "--preset", "tiny",
+            "--context", "64", "--warmup-steps", "2", "--eval-interval", "6", "--eval-batches", "2",
+            "--save-interval", str(save_interval), "--no-progress", "--precision", "fp32", "--no-compile"]
+
+
+def _run(cmd: list[str], env: dict[str, str] = ENV, timeout: int = 600) -> subprocess.CompletedProcess:
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def _assert_same_losses(run: Path, reference: Path, steps: int) -> None:
+    a, b = _losses(run), _losses(reference)
+    assert sorted(a) == list(range(1, steps + 1))
+    for step in a:
+        assert a[step] == pytest.approx(b[step], abs=2e-3), (step, a[step], b[step])
+
+
+@needs_torchrun
 def test_torchrun_two_processes_match_one_process(small_corpus: Path, small_tokenizer: Path,
                                                   tmp_path: Path) -> None:
     """2 DDP processes with batch B see the same samples as 1 process with batch 2B: same loss curve."""
-    torchrun = str(Path(sys.executable).parent / "torchrun")
-    common = ["train", "pretrain", "--corpus", str(small_corpus), "--tokenizer", str(small_tokenizer),
-              "--preset", "tiny", "--context", "64", "--max-steps", "6", "--warmup-steps", "2",
-              "--eval-interval", "6", "--eval-batches", "2", "--save-interval", "6", "--no-progress",
-              "--precision", "fp32", "--no-compile"]
-    ddp = subprocess.run([torchrun, "--standalone", "--nproc_per_node=2", "-m", "agentlm", *common,
-                          "--batch-size", "4", "--out", str(tmp_path / "ddp")],
-                         env=ENV, capture_output=True, text=True, timeout=600)
-    assert ddp.returncode == 0, ddp.stderr[-3000:]
-    single = subprocess.run(_cli(*common, "--batch-size", "8", "--out", str(tmp_path / "single")),
-                            env=ENV, capture_output=True, text=True, timeout=600)
-    assert single.returncode == 0, single.stderr[-3000:]
-    a, b = _losses(tmp_path / "ddp"), _losses(tmp_path / "single")
-    assert sorted(a) == list(range(1, 7))
-    for step in a:
-        assert a[step] == pytest.approx(b[step], abs=2e-3), (step, a[step], b[step])
+    common = [*_tiny_args(small_corpus, small_tokenizer, save_interval=6), "--max-steps", "6"]
+    _run([str(TORCHRUN), "--standalone", "--nproc_per_node=2", "-m", "agentlm", *common,
+          "--batch-size", "4", "--out", str(tmp_path / "ddp")])
+    _run(_cli(*common, "--batch-size", "8", "--out", str(tmp_path / "single")))
+    _assert_same_losses(tmp_path / "ddp", tmp_path / "single", steps=6)
     meta = json.loads((tmp_path / "ddp" / "agentlm.json").read_text())
     assert meta["results"]["tokens"] == 6 * 8 * 64
 
 
-@pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None,
-                    reason="torchrun is installed with torch")
+@needs_torchrun
 def test_deepspeed_zero2_two_processes_match_one_process_and_resume(small_corpus: Path, small_tokenizer: Path,
                                                                    tmp_path: Path) -> None:
     """ZeRO-2 over gloo on CPU: same samples and loss as one process; a rerun resumes from its shards."""
     pytest.importorskip("deepspeed")
-    torchrun = str(Path(sys.executable).parent / "torchrun")
-    common = ["train", "pretrain", "--corpus", str(small_corpus), "--tokenizer", str(small_tokenizer),
-              "--preset", "tiny", "--context", "64", "--warmup-steps", "2", "--eval-interval", "6",
-              "--eval-batches", "2", "--save-interval", "3", "--no-progress", "--precision", "fp32", "--no-compile"]
+    common = _tiny_args(small_corpus, small_tokenizer, save_interval=3)
     zero2 = str(Path(__file__).resolve().parents[1] / "configs" / "deepspeed" / "zero2.json")
-    env = {**ENV, "OMP_NUM_THREADS": "1"}
 
     def run_zero(max_steps: int) -> subprocess.CompletedProcess:
-        return subprocess.run([torchrun, "--standalone", "--nproc_per_node=2", "-m", "agentlm", *common,
-                               "--max-steps", str(max_steps), "--batch-size", "4", "--deepspeed", zero2,
-                               "--out", str(tmp_path / "zero")], env=env, capture_output=True, text=True, timeout=900)
+        return _run([str(TORCHRUN), "--standalone", "--nproc_per_node=2", "-m", "agentlm", *common,
+                     "--max-steps", str(max_steps), "--batch-size", "4", "--deepspeed", zero2,
+                     "--out", str(tmp_path / "zero")], env={**ENV, "OMP_NUM_THREADS": "1"}, timeout=900)
 
-    ds = run_zero(6)
-    assert ds.returncode == 0, ds.stderr[-3000:]
-    single = subprocess.run(_cli(*common, "--max-steps", "6", "--batch-size", "8", "--out", str(tmp_path / "one")),
-                            env=ENV, capture_output=True, text=True, timeout=600)
-    assert single.returncode == 0, single.stderr[-3000:]
-    a, b = _losses(tmp_path / "zero"), _losses(tmp_path / "one")
-    assert sorted(a) == list(range(1, 7))
-    for step in a:
-        assert a[step] == pytest.approx(b[step], abs=2e-3), (step, a[step], b[step])
+    run_zero(6)
+    _run(_cli(*common, "--max-steps", "6", "--batch-size", "8", "--out", str(tmp_path / "one")))
+    _assert_same_losses(tmp_path / "zero", tmp_path / "one", steps=6)
     assert (tmp_path / "zero" / "model.safetensors").is_file()
     assert AutoModelForCausalLM.from_pretrained(tmp_path / "zero", local_files_only=True) is not None
 
     more = run_zero(8)
-    assert more.returncode == 0, more.stderr[-3000:]
     assert "resumed from" in more.stdout and "at step 6" in more.stdout
     assert sorted(_losses(tmp_path / "zero")) == list(range(1, 9))
