@@ -1,0 +1,189 @@
+"""Supervised fine-tuning on chat data (TRL's SFTTrainer), loss on assistant tokens only.
+
+    cfg = SFTStageConfig(model="runs/pretrain", train_file="data/skills/train.jsonl", out_dir="runs/sft")
+    result = run_sft(cfg)
+
+`method` picks what is trained: the whole model ("full"), or a PEFT method: "lora", "ia3" (the (IA)^3
+adapter), "prefix" (prefix tuning) or "prompt" (prompt tuning). LoRA and (IA)^3 are merged into the base
+weights on save, so every stage writes a plain model directory; prefix and prompt tuning cannot be merged
+and are saved as a PEFT adapter directory next to a copy of the base.
+
+Any Hugging Face causal LM works. If its chat template cannot mark assistant tokens (no `{% generation %}`
+block, e.g. SmolLM2), the model adopts AgentLM's template and markup tokens (embeddings resized; with PEFT
+the new token rows are trained too), so one protocol is learned everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from datasets import Dataset
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from agentlm.data.validate import ensure_valid
+from agentlm.model.loading import load_model
+from agentlm.model.tokenizer import CONTROL_TOKENS, END_TOKEN, MARKUP_TOKENS, PAD_TOKEN, chat_template
+from agentlm.train.common import ProgressCallback, finish_model, trainer_arguments
+
+PEFT_METHODS = ("full", "lora", "ia3", "prefix", "prompt")
+
+
+@dataclass
+class SFTStageConfig:
+    model: Path                         # model dir (ours or any HF causal LM), or a .gguf file
+    train_file: Path                    # OpenAI chat JSONL
+    out_dir: Path
+    eval_file: Path | None = None
+    gguf_file: str | None = None
+    method: str = "full"                # full | lora | ia3 | prefix | prompt
+    epochs: float | str = "auto"        # a number, or "auto" (the OpenAI rule: target 3, clamped)
+    lr: float = 1e-3
+    batch_size: int = 16
+    grad_accum: int = 1
+    max_length: int = 512
+    max_steps: int = -1
+    lora_r: int = 16
+    lora_alpha: int = 32
+    virtual_tokens: int = 16            # prefix / prompt tuning
+    precision: str = "auto"
+    seed: int = 0
+    max_examples: int | None = None     # use only the first N examples (quick runs)
+
+
+def load_chat_rows(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
+    """Read chat JSONL as rows TRL takes: `messages`, and `tools` as a JSON string (Arrow cannot hold
+    schemas whose properties differ from row to row)."""
+    rows = []
+    with Path(path).open(encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            rows.append({"messages": [_clean_message(m) for m in row["messages"]],
+                         "tools": json.dumps(row.get("tools") or [], ensure_ascii=False)})
+            if limit and len(rows) >= limit:
+                break
+    return rows
+
+
+def _clean_message(message: dict[str, Any]) -> dict[str, Any]:
+    out = {"role": message["role"], "content": message.get("content") or ""}
+    if message.get("tool_calls"):
+        out["tool_calls"] = [{"type": "function", "function": {
+            "name": c["function"]["name"], "arguments": _arguments(c["function"].get("arguments"))}}
+            for c in message["tool_calls"]]
+    return out
+
+
+def _arguments(arguments: Any) -> str:
+    return arguments if isinstance(arguments, str) else json.dumps(arguments or {}, ensure_ascii=False)
+
+
+def adopt_agentlm_template(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> list[int]:
+    """Give a foreign model AgentLM's chat template and markup tokens; return the ids of added tokens."""
+    vocab = tokenizer.get_vocab()
+    new = [t for t in CONTROL_TOKENS + MARKUP_TOKENS if t not in vocab]
+    tokenizer.add_special_tokens({"additional_special_tokens": [t for t in CONTROL_TOKENS if t in new]},
+                                 replace_extra_special_tokens=False)
+    tokenizer.add_tokens([t for t in MARKUP_TOKENS if t in new])
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = PAD_TOKEN
+    tokenizer.chat_template = chat_template()
+    tokenizer.eos_token = END_TOKEN
+    if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
+        model.resize_token_embeddings(len(tokenizer), mean_resizing=True)
+    model.config.eos_token_id = tokenizer.convert_tokens_to_ids(END_TOKEN)
+    model.config.pad_token_id = tokenizer.pad_token_id
+    return [tokenizer.convert_tokens_to_ids(t) for t in new]
+
+
+def peft_config(cfg: SFTStageConfig, new_token_ids: list[int]):
+    """The PEFT config for `cfg.method` (None for full fine-tuning)."""
+    from peft import IA3Config, LoraConfig, PrefixTuningConfig, PromptTuningConfig, TaskType
+
+    if cfg.method not in PEFT_METHODS:
+        raise ValueError(f"method must be one of {PEFT_METHODS}, got {cfg.method!r}")
+    if cfg.method == "full":
+        return None
+    if cfg.method in ("prefix", "prompt") and new_token_ids:
+        raise ValueError(f"{cfg.method} tuning cannot learn new tokens: use lora or full for this model")
+    if cfg.method == "lora":
+        extra = {"trainable_token_indices": {"embed_tokens": new_token_ids}} if new_token_ids else {}
+        return LoraConfig(task_type=TaskType.CAUSAL_LM, r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=0.0,
+                          target_modules="all-linear", **extra)
+    if cfg.method == "ia3":
+        return IA3Config(task_type=TaskType.CAUSAL_LM, target_modules=["k_proj", "v_proj", "down_proj"],
+                         feedforward_modules=["down_proj"])
+    if cfg.method == "prefix":
+        return PrefixTuningConfig(task_type=TaskType.CAUSAL_LM, num_virtual_tokens=cfg.virtual_tokens)
+    return PromptTuningConfig(task_type=TaskType.CAUSAL_LM, num_virtual_tokens=cfg.virtual_tokens)
+
+
+def auto_epochs(n_examples: int) -> int:
+    """OpenAI's default epoch rule: 3, clamped so that examples x epochs stays within 100..25,000."""
+    if n_examples * 3 < 100:
+        return min(25, max(1, 100 // max(n_examples, 1)))
+    if n_examples * 3 > 25_000:
+        return max(1, 25_000 // n_examples)
+    return 3
+
+
+def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
+    """Fine-tune `cfg.model` on `cfg.train_file`; write the model to `cfg.out_dir`; return the figures."""
+    from trl import SFTConfig, SFTTrainer
+
+    out = Path(cfg.out_dir)
+    ensure_valid(Path(cfg.train_file))  # refuse invalid data before loading anything heavy
+    train_rows = load_chat_rows(Path(cfg.train_file), cfg.max_examples)
+    eval_rows = load_chat_rows(Path(cfg.eval_file), 200) if cfg.eval_file else None
+    epochs = auto_epochs(len(train_rows)) if cfg.epochs == "auto" else float(cfg.epochs)
+
+    model, tokenizer = load_model(cfg.model, gguf_file=cfg.gguf_file, dtype="float32")
+    new_ids = [] if "generation" in (tokenizer.chat_template or "") else adopt_agentlm_template(model, tokenizer)
+    model.train()
+    args = SFTConfig(**trainer_arguments(out, epochs=epochs, lr=cfg.lr, batch_size=cfg.batch_size,
+                                         grad_accum=cfg.grad_accum, max_steps=cfg.max_steps, seed=cfg.seed,
+                                         precision=cfg.precision),
+                     max_length=cfg.max_length, assistant_only_loss=True, packing=False,
+                     include_num_input_tokens_seen="non_padding",
+                     eval_strategy="epoch" if eval_rows else "no", per_device_eval_batch_size=cfg.batch_size)
+    log_path = out / "log.jsonl"
+    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(train_rows),
+                         eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
+                         processing_class=tokenizer, peft_config=peft_config(cfg, new_ids),
+                         callbacks=[ProgressCallback(log_path, f"sft/{cfg.method}")])
+    trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in trainer.model.parameters())
+    start = time.perf_counter()
+    trainer.train(resume_from_checkpoint=_last_checkpoint(out))
+    seconds = time.perf_counter() - start
+    metrics = trainer.evaluate() if eval_rows else {}
+
+    final = trainer.model
+    if cfg.method in ("lora", "ia3"):
+        final = final.merge_and_unload()
+    result = {"stage": "sft", "method": cfg.method, "examples": len(train_rows), "epochs": epochs,
+              "trainable_parameters": trainable, "total_parameters": total, "train_seconds": round(seconds, 1),
+              "train_loss": trainer.state.log_history[-1].get("train_loss"),
+              "eval_loss": metrics.get("eval_loss"), "tokens": trainer.state.num_input_tokens_seen,
+              "tokens_per_second": round(trainer.state.num_input_tokens_seen / max(seconds, 1e-9), 1)}
+    record = {**result, "base_model": str(cfg.model), "config": cfg}
+    if cfg.method in ("prefix", "prompt"):
+        final.save_pretrained(out / "adapter")  # PEFT adapter (safetensors) over the base below
+        model = final.get_base_model()
+    else:
+        model = final
+    finish_model(model, tokenizer, out, record, log_path)
+    print(json.dumps(result, indent=2))
+    return result
+
+
+def _last_checkpoint(out: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    ckpt_dir = out / "checkpoints"
+    return get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
