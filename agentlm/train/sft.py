@@ -24,7 +24,7 @@ from typing import Any
 from datasets import Dataset
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from agentlm.data.validate import ensure_valid
+from agentlm.data.validate import auto_epochs, ensure_valid
 from agentlm.model.loading import load_model
 from agentlm.model.tokenizer import CONTROL_TOKENS, END_TOKEN, MARKUP_TOKENS, PAD_TOKEN, chat_template
 from agentlm.train.common import ProgressCallback, finish_model, trainer_arguments
@@ -121,15 +121,6 @@ def peft_config(cfg: SFTStageConfig, new_token_ids: list[int]):
     if cfg.method == "prefix":
         return PrefixTuningConfig(task_type=TaskType.CAUSAL_LM, num_virtual_tokens=cfg.virtual_tokens)
     return PromptTuningConfig(task_type=TaskType.CAUSAL_LM, num_virtual_tokens=cfg.virtual_tokens)
-
-
-def auto_epochs(n_examples: int) -> int:
-    """OpenAI's default epoch rule: 3, clamped so that examples x epochs stays within 100..25,000."""
-    if n_examples * 3 < 100:
-        return min(25, max(1, 100 // max(n_examples, 1)))
-    if n_examples * 3 > 25_000:
-        return max(1, 25_000 // n_examples)
-    return 3
 
 
 def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:

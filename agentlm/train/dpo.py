@@ -1,0 +1,84 @@
+"""Direct preference optimisation (TRL's DPOTrainer) on preference pairs.
+
+Pairs come as TRL's conversational preference rows (`prompt`, `chosen`, `rejected`, optional `tools`)
+or OpenAI's DPO rows (`input`, `preferred_output`, `non_preferred_output`); both are read.
+
+    run_dpo(DPOStageConfig(model="runs/sft", train_file="data/skills/preference_train.jsonl", out_dir="runs/dpo"))
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from datasets import Dataset
+
+from agentlm.data.formats import convert
+from agentlm.data.validate import ensure_valid
+from agentlm.model.loading import load_model
+from agentlm.train.common import ProgressCallback, finish_model, trainer_arguments
+from agentlm.train.sft import _clean_message
+
+
+@dataclass
+class DPOStageConfig:
+    model: Path                   # the SFT model dir
+    train_file: Path              # preference JSONL
+    out_dir: Path
+    epochs: float = 1.0
+    lr: float = 5e-5
+    beta: float = 0.1
+    batch_size: int = 8
+    grad_accum: int = 1
+    max_length: int = 512
+    max_steps: int = -1
+    precision: str = "auto"
+    seed: int = 0
+    max_examples: int | None = None
+
+
+def load_preference_rows(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
+    """Preference rows for TRL: prompt/chosen/rejected as message lists, tools as a JSON string."""
+    rows = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = convert(json.loads(line), "preference")
+        rows.append({"prompt": [_clean_message(m) for m in row["prompt"]],
+                     "chosen": [_clean_message(m) for m in row["chosen"]],
+                     "rejected": [_clean_message(m) for m in row["rejected"]],
+                     "tools": json.dumps(row.get("tools") or [], ensure_ascii=False)})
+        if limit and len(rows) >= limit:
+            break
+    return rows
+
+
+def run_dpo(cfg: DPOStageConfig) -> dict[str, Any]:
+    """Align `cfg.model` with DPO; the policy starts from, and is regularised towards, the SFT model."""
+    from trl import DPOConfig, DPOTrainer
+
+    out = Path(cfg.out_dir)
+    ensure_valid(Path(cfg.train_file))
+    rows = load_preference_rows(Path(cfg.train_file), cfg.max_examples)
+    model, tokenizer = load_model(cfg.model, dtype="float32")
+    model.train()
+    args = DPOConfig(**trainer_arguments(out, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
+                                         grad_accum=cfg.grad_accum, max_steps=cfg.max_steps, seed=cfg.seed,
+                                         precision=cfg.precision),
+                     beta=cfg.beta, max_length=cfg.max_length, include_num_input_tokens_seen="non_padding")
+    log_path = out / "log.jsonl"
+    trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                         callbacks=[ProgressCallback(log_path, "dpo")])
+    start = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - start
+    logs = [h for h in trainer.state.log_history if "rewards/accuracies" in h]
+    result = {"stage": "dpo", "pairs": len(rows), "epochs": cfg.epochs, "train_seconds": round(seconds, 1),
+              "final_reward_accuracy": logs[-1]["rewards/accuracies"] if logs else None,
+              "final_reward_margin": logs[-1].get("rewards/margins") if logs else None}
+    finish_model(trainer.model, tokenizer, out, {**result, "base_model": str(cfg.model), "config": cfg}, log_path)
+    print(json.dumps(result, indent=2))
+    return result

@@ -1,0 +1,230 @@
+"""The default recipe: from nothing to the shipped model, every stage evaluated.
+
+    corpus ─▶ tokenizer ─▶ pretrain ─▶ skill data ─▶ SFT ─┬─▶ reward model ─▶ RL (GRPO) ─┐
+                                                          └─▶ DPO ─────────────────────────┴─▶ pick ─▶ export
+
+Each stage writes its own directory under `work_dir` and is skipped when that directory is complete, so a
+killed recipe resumes by running the same command again. Wall time per stage goes to `recipe.json`.
+Run it with `agentlm train recipe default` (about two hours on a 2-core CPU).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentlm.train.common import jsonable
+
+REPO = Path(__file__).resolve().parents[3]
+
+# Metrics the alignment stages target (higher is better unless listed in LOWER_IS_BETTER).
+PREFERENCE_TARGETS = ["math_calc/en:accuracy", "tool_choice/en:tool_choice", "grounded_qa/en:exact_match",
+                      "harmful/en:refused", "json_extract/en:valid_json",
+                      "grounded_unanswerable/en:unanswerable_recognised"]
+LOWER_IS_BETTER = {"wrongly_refused"}
+
+
+@dataclass
+class RecipeConfig:
+    work_dir: Path = Path("runs/recipe")
+    export_dir: Path | None = Path("models/agentlm-small")
+    sources_file: Path = Path("data/sources.txt")
+    corpus_dir: Path = Path("data/corpus")
+    skills_dir: Path = Path("data/skills")
+    preset: str = "small"
+    vocab_size: int = 8192
+    pretrain_steps: int = 420
+    pretrain_minutes: float = 40
+    n_train: int = 16000
+    n_test: int = 1200
+    sft_epochs: float = 2
+    sft_lr: float = 1e-3
+    eval_per_family: int = 60
+    rl_steps: int = 40
+    dpo_pairs: int = 3000
+    seed: int = 0
+    stages: list[str] = field(default_factory=lambda: list(STAGES))
+
+
+def _done(path: Path) -> bool:
+    return (path / "agentlm.json").is_file() or (path / "report.json").is_file()
+
+
+def stage_corpus(cfg: RecipeConfig) -> dict:
+    from agentlm.data.corpus import CorpusConfig, build_corpus, read_sources
+
+    if not cfg.sources_file.is_file():
+        subprocess.run(["bash", str(REPO / "scripts" / "fetch_corpus_sources.sh")], check=True)
+    inputs, exclude = read_sources(cfg.sources_file)
+    return build_corpus(CorpusConfig(inputs=inputs, exclude=exclude, out_dir=cfg.corpus_dir, seed=cfg.seed))
+
+
+def stage_tokenizer(cfg: RecipeConfig) -> dict:
+    from agentlm.data.corpus import iter_corpus_texts
+    from agentlm.model.tokenizer import train_tokenizer
+
+    out = cfg.work_dir / "tokenizer"
+    tok = train_tokenizer(iter_corpus_texts(cfg.corpus_dir, "train"), vocab_size=cfg.vocab_size, out_dir=out)
+    (out / "report.json").write_text(json.dumps({"vocab_size": len(tok)}))
+    return {"vocab_size": len(tok)}
+
+
+def stage_pretrain(cfg: RecipeConfig) -> dict:
+    from agentlm.train.pretrain import PretrainConfig, pretrain
+
+    return pretrain(PretrainConfig(corpus=cfg.corpus_dir, tokenizer=cfg.work_dir / "tokenizer",
+                                   out_dir=cfg.work_dir / "pretrain", preset=cfg.preset, batch_size=16,
+                                   max_steps=cfg.pretrain_steps, max_minutes=cfg.pretrain_minutes,
+                                   warmup_steps=30, eval_interval=100, save_interval=50, seed=cfg.seed))
+
+
+def stage_skills(cfg: RecipeConfig) -> dict:
+    from agentlm.data.synth.build import build_skill_data
+
+    return build_skill_data(cfg.skills_dir, n_train=cfg.n_train, n_test=cfg.n_test, seed=cfg.seed)
+
+
+def stage_sft(cfg: RecipeConfig) -> dict:
+    from agentlm.train.sft import SFTStageConfig, run_sft
+
+    return run_sft(SFTStageConfig(model=cfg.work_dir / "pretrain", train_file=cfg.skills_dir / "train.jsonl",
+                                  out_dir=cfg.work_dir / "sft", epochs=cfg.sft_epochs, lr=cfg.sft_lr,
+                                  seed=cfg.seed))
+
+
+def stage_reward(cfg: RecipeConfig) -> dict:
+    from agentlm.train.reward import RewardStageConfig, run_reward
+
+    return run_reward(RewardStageConfig(model=cfg.work_dir / "sft", out_dir=cfg.work_dir / "reward",
+                                        train_file=cfg.skills_dir / "preference_train.jsonl",
+                                        max_examples=cfg.dpo_pairs, seed=cfg.seed))
+
+
+def stage_rl(cfg: RecipeConfig) -> dict:
+    from agentlm.train.rl import RLStageConfig, run_rl
+
+    return run_rl(RLStageConfig(model=cfg.work_dir / "sft", train_file=cfg.skills_dir / "train.jsonl",
+                                out_dir=cfg.work_dir / "rl", reward_model=cfg.work_dir / "reward",
+                                max_steps=cfg.rl_steps, seed=cfg.seed))
+
+
+def stage_dpo(cfg: RecipeConfig) -> dict:
+    from agentlm.train.dpo import DPOStageConfig, run_dpo
+
+    return run_dpo(DPOStageConfig(model=cfg.work_dir / "sft", out_dir=cfg.work_dir / "dpo",
+                                  train_file=cfg.skills_dir / "preference_train.jsonl",
+                                  max_examples=cfg.dpo_pairs, seed=cfg.seed))
+
+
+def evaluate_stage(cfg: RecipeConfig, name: str) -> dict:
+    """Skill scores of one stage's model on the held-out split, saved as `<stage>/eval.json`."""
+    from agentlm.eval.skills import evaluate_skills, skills_markdown
+    from agentlm.model.loading import load_model
+
+    path = cfg.work_dir / name
+    cached = path / "eval.json"
+    if cached.is_file():
+        return json.loads(cached.read_text())
+    model, tokenizer = load_model(path)
+    report = evaluate_skills(model, tokenizer, cfg.skills_dir / "test.jsonl", per_family=cfg.eval_per_family)
+    cached.write_text(json.dumps(report, indent=2))
+    (path / "eval.md").write_text(skills_markdown(report) + "\n")
+    print(skills_markdown(report))
+    return report
+
+
+def flat_scores(report: dict) -> dict[str, float]:
+    return {f"{fam}:{k}": v for fam, m in report["families"].items() for k, v in m.items() if k != "n"}
+
+
+def compare(base: dict, aligned: dict) -> dict[str, Any]:
+    """Alignment gains on targeted metrics and the worst loss anywhere, in points."""
+    a, b = flat_scores(aligned), flat_scores(base)
+    deltas = {k: 100 * ((b[k] - a[k]) if k.split(":")[1] in LOWER_IS_BETTER else (a[k] - b[k]))
+              for k in a if k in b}
+    gains = {k: round(deltas[k], 1) for k in PREFERENCE_TARGETS if k in deltas}
+    worst = min(deltas.items(), key=lambda kv: kv[1]) if deltas else ("", 0.0)
+    return {"targeted_gains": gains, "best_gain": max(gains.values(), default=0.0),
+            "worst_loss": {"metric": worst[0], "points": round(worst[1], 1)},
+            "accepted": max(gains.values(), default=0.0) > 0 and worst[1] >= -2.0}
+
+
+STAGES: dict[str, Callable[[RecipeConfig], dict]] = {
+    "corpus": stage_corpus, "tokenizer": stage_tokenizer, "pretrain": stage_pretrain, "skills": stage_skills,
+    "sft": stage_sft, "reward": stage_reward, "rl": stage_rl, "dpo": stage_dpo,
+}
+
+
+def _stage_dir(cfg: RecipeConfig, name: str) -> Path:
+    return {"corpus": cfg.corpus_dir, "skills": cfg.skills_dir}.get(name, cfg.work_dir / name)
+
+
+def run_recipe(cfg: RecipeConfig) -> dict[str, Any]:
+    """Run (or resume) every stage, evaluate the trained ones, pick the model to ship and export it."""
+    cfg.work_dir.mkdir(parents=True, exist_ok=True)
+    record_path = cfg.work_dir / "recipe.json"
+    record = json.loads(record_path.read_text()) if record_path.is_file() else {"stages": {}}
+    for name in cfg.stages:
+        if name not in STAGES:
+            raise ValueError(f"unknown stage {name!r}; stages: {list(STAGES)}")
+        if _done(_stage_dir(cfg, name)):
+            print(f"[recipe] {name}: done, skipped")
+            record["stages"].setdefault(name, {"reused": True})
+            continue
+        print(f"[recipe] {name}: running", flush=True)
+        start = time.perf_counter()
+        result = STAGES[name](cfg)
+        record["stages"][name] = {"seconds": round(time.perf_counter() - start, 1), "result": jsonable(result)}
+        if name in ("pretrain", "sft", "rl", "dpo"):
+            t0 = time.perf_counter()
+            record["stages"][name]["eval"] = evaluate_stage(cfg, name)["families"] if name != "pretrain" else None
+            record["stages"][name]["eval_seconds"] = round(time.perf_counter() - t0, 1)
+        record_path.write_text(json.dumps(record, indent=2, ensure_ascii=False))
+    record["selection"] = select_model(cfg, record)
+    record_path.write_text(json.dumps(record, indent=2, ensure_ascii=False))
+    if cfg.export_dir is not None:
+        export(cfg, record)
+    return record
+
+
+def select_model(cfg: RecipeConfig, record: dict) -> dict[str, Any]:
+    """Ship the aligned model with the larger targeted gain among those that lose at most 2 points elsewhere."""
+    if "sft" not in record["stages"]:
+        return {"model": None}
+    base = evaluate_stage(cfg, "sft")
+    options = {name: compare(base, evaluate_stage(cfg, name)) for name in ("rl", "dpo")
+               if _done(cfg.work_dir / name)}
+    accepted = {k: v for k, v in options.items() if v["accepted"]}
+    best = max(accepted, key=lambda k: accepted[k]["best_gain"]) if accepted else "sft"
+    return {"model": best, "comparisons": options}
+
+
+def export(cfg: RecipeConfig, record: dict) -> Path:
+    """Copy the selected model to `export_dir` (weights as bf16 safetensors) with its card."""
+    import torch
+
+    from agentlm.model.loading import load_model
+
+    chosen = record["selection"]["model"]
+    if chosen is None:
+        raise ValueError("nothing to export: the SFT stage has not run")
+    model, tokenizer = load_model(cfg.work_dir / chosen)
+    out = Path(cfg.export_dir)
+    if out.exists():
+        shutil.rmtree(out)
+    model.to(torch.bfloat16).save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    src = json.loads((cfg.work_dir / chosen / "agentlm.json").read_text())
+    (out / "agentlm.json").write_text(json.dumps({**src, "recipe": jsonable(cfg), "selected_stage": chosen,
+                                                  "stages": record["stages"],
+                                                  "selection": record["selection"]}, indent=2, ensure_ascii=False))
+    for png in ("loss.png",):
+        if (cfg.work_dir / chosen / png).is_file():
+            shutil.copy(cfg.work_dir / chosen / png, out / png)
+    return out
