@@ -224,6 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stream", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_generate)
+
+    from agentlm.cli_posttrain import register
+
+    register(data_cmds, train_cmds, groups, _Formatter)
     return parser
 
 

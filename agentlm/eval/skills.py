@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agentlm.data.synth.base import NOT_IN_SOURCES, REFUSAL_PREFIX
+from agentlm.data.synth.conversation import check_reply
 from agentlm.data.synth.safe_arith import evaluate as safe_evaluate
 from agentlm.data.synth.safe_arith import format_number
 from agentlm.model.generate import DecodingConfig, generate_batch
@@ -153,27 +154,11 @@ def grade_turn(family: str, meta: dict, text: str, tools: list[dict]) -> dict[st
         s["accuracy"] = _numbers_equal(final_answer(reply.content), meta["answer"]) or (
             _norm(str(meta["answer"])) in _norm(reply.content.split("Final")[-1]))
     elif family == "style":
-        s["style_followed"] = check_style(reply.content, meta.get("check", {}))
+        s["style_followed"] = check_reply(reply.content, meta.get("check", {}))
     elif family == "plan_execute":
         s["plan_and_first_call"] = bool(re.search(r"(Plan|计划)", reply.content)) and (
             bool(reply.tool_calls) == bool(meta.get("tools")))
     return {k: float(v) for k, v in s.items()}
-
-
-def check_style(text: str, check: dict) -> bool:
-    """Verify the machine-checkable style constraints a `style` example carries."""
-    ok = True
-    if check.get("lowercase"):
-        ok &= text == text.lower()
-    if "max_sentences" in check:
-        ok &= len([s for s in re.split(r"[.!?。！？]+", text) if s.strip()]) <= check["max_sentences"]
-    if "starts_with" in check:
-        ok &= text.startswith(check["starts_with"])
-    if check.get("bullets"):
-        ok &= any(line.lstrip().startswith(("-", "*", "•")) for line in text.splitlines())
-    if "word_count" in check:
-        ok &= len(text.split()) == check["word_count"]
-    return bool(ok)
 
 
 def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int) -> list[dict[str, float]]:

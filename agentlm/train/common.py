@@ -46,6 +46,7 @@ def trainer_arguments(out_dir: Path, *, epochs: float, lr: float, batch_size: in
         use_cpu=not torch.cuda.is_available(),
         dataloader_num_workers=0,
         disable_tqdm=True,  # ProgressCallback below prints tokens/s and ETA instead
+        gradient_checkpointing=False,  # TRL turns it on; small models fit in memory, and it costs ~30% speed
     )
 
 

@@ -7,11 +7,14 @@ values are drawn fresh for every example, so a model can only answer by reading 
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
+from typing import Any
 
 from agentlm.data.synth.base import rand_number, split_share, stable_hash
+
 
 def share(items: tuple[str, ...] | list[str], split: str) -> list[str]:
     """`split_share` for a short template list, but never leaving a split empty.
@@ -65,7 +68,7 @@ def _zh_stems() -> list[str]:
     return [a + b for a in _ZH_SYL for b in _ZH_SYL if a != b]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _all_names(kind: str, lang: str) -> tuple[str, ...]:
     """Every name of a kind in a language (both splits), in a fixed order."""
     if lang == "en":
@@ -95,7 +98,7 @@ def _all_names(kind: str, lang: str) -> tuple[str, ...]:
     return tuple(table[kind])
 
 
-@lru_cache(maxsize=None)
+@cache
 def names(kind: str, split: str, lang: str) -> tuple[str, ...]:
     """The names of `kind` ("town", "person", ..., or "currency") that `split` may use."""
     return tuple(split_share(_all_names(kind, lang), split))
@@ -189,7 +192,8 @@ _SENTENCES: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
                         "zh": ("{name}的镇长是{value}。", "{value}担任{name}的镇长。")},
     ("country", "capital"): {"en": ("The capital of {name} is {value}.", "{value} is the capital city of {name}."),
                              "zh": ("{name}的首都是{value}。", "{value}是{name}的首都。")},
-    ("country", "currency"): {"en": ("The currency of {name} is the {value}.", "People in {name} pay with the {value}."),
+    ("country", "currency"): {"en": ("The currency of {name} is the {value}.",
+                                     "People in {name} pay with the {value}."),
                               "zh": ("{name}的货币是{value}。", "{name}通用的货币叫{value}。")},
     ("country", "population"): {"en": ("{name} has a population of {value}.", "{name} is home to {value} people."),
                                 "zh": ("{name}的人口为{value}。", "{name}共有{value}人口。")},
@@ -205,7 +209,8 @@ _SENTENCES: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
                              "zh": ("{name}成立于{value}年。", "{name}创办于{value}年。")},
     ("company", "founder"): {"en": ("{name} was founded by {value}.", "{value} started {name}."),
                              "zh": ("{name}由{value}创立。", "{name}的创始人是{value}。")},
-    ("company", "headquarters"): {"en": ("{name} is headquartered in {value}.", "The head office of {name} is in {value}."),
+    ("company", "headquarters"): {"en": ("{name} is headquartered in {value}.",
+                                         "The head office of {name} is in {value}."),
                                   "zh": ("{name}总部位于{value}。", "{name}的总部设在{value}。")},
     ("company", "product"): {"en": ("{name} is best known for its {value}.", "The main product of {name} is {value}."),
                              "zh": ("{name}以生产{value}闻名。", "{name}的主要产品是{value}。")},
@@ -227,12 +232,14 @@ _SENTENCES: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
                                 "zh": ("{name}由{value}发明。", "{name}的发明者是{value}。")},
     ("invention", "year"): {"en": ("The {name} was invented in {value}.", "The first {name} appeared in {value}."),
                             "zh": ("{name}发明于{value}年。", "{name}最早出现在{value}年。")},
-    ("invention", "colour"): {"en": ("The original {name} was painted {value}.", "Early models of the {name} were {value}."),
+    ("invention", "colour"): {"en": ("The original {name} was painted {value}.",
+                                     "Early models of the {name} were {value}."),
                               "zh": ("最初的{name}被漆成{value}。", "早期的{name}是{value}的。")},
 }
 
 _INTROS: dict[str, dict[str, tuple[str, ...]]] = {
-    "town": {"en": ("{name} is a small town in the hills.", "{name} is a market town.", "{name} is a quiet harbour town."),
+    "town": {"en": ("{name} is a small town in the hills.", "{name} is a market town.",
+                    "{name} is a quiet harbour town."),
              "zh": ("{name}是一座山间小镇。", "{name}是一个集镇。", "{name}是一座安静的港口小城。")},
     "country": {"en": ("{name} is a small country in the north.", "{name} is an island nation."),
                 "zh": ("{name}是北方的一个小国。", "{name}是一个岛国。")},
@@ -256,7 +263,8 @@ _QUESTIONS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "zh": ("{name}是哪一年建立的？", "{name}始建于哪一年？", "请问{name}的建城年份是？", "{name}建于何年？")},
     ("town", "population"): {
         "en": ("What is the population of {name}?", "How many people live in {name}?",
-               "How large is the population of {name}?", "What's {name}'s population?", "How many residents does {name} have?"),
+               "How large is the population of {name}?", "What's {name}'s population?",
+               "How many residents does {name} have?"),
         "zh": ("{name}有多少人口？", "{name}的人口是多少？", "{name}住着多少人？", "请问{name}有多少居民？")},
     ("town", "river"): {
         "en": ("Which river does {name} lie on?", "What river flows through {name}?", "Name the river at {name}.",
@@ -293,7 +301,8 @@ _QUESTIONS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     ("person", "colour"): {
         "en": ("What is {name}'s favourite colour?", "Which colour does {name} like best?",
                "What colour does {name} prefer?", "Name {name}'s favorite color."),
-        "zh": ("{name}最喜欢什么颜色？", "{name}最爱哪种颜色？", "{name}偏爱的颜色是？", "请问{name}喜欢的颜色是什么？")},
+        "zh": ("{name}最喜欢什么颜色？", "{name}最爱哪种颜色？", "{name}偏爱的颜色是？",
+               "请问{name}喜欢的颜色是什么？")},
     ("company", "founded"): {
         "en": ("When was {name} founded?", "In what year was {name} established?", "When did {name} start out?",
                "What year was {name} set up?", "How long has {name} existed? Give the founding year."),
@@ -303,8 +312,8 @@ _QUESTIONS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
                "Which person established {name}?"),
         "zh": ("{name}是谁创立的？", "{name}的创始人是谁？", "谁创办了{name}？", "{name}由哪位创立？")},
     ("company", "headquarters"): {
-        "en": ("Where is {name} headquartered?", "Where is the head office of {name}?", "In which town is {name} based?",
-               "Where are {name}'s headquarters?"),
+        "en": ("Where is {name} headquartered?", "Where is the head office of {name}?",
+               "In which town is {name} based?", "Where are {name}'s headquarters?"),
         "zh": ("{name}的总部在哪里？", "{name}总部设在哪座城市？", "{name}的总部位于何处？", "{name}的总部在哪儿？")},
     ("company", "product"): {
         "en": ("What is {name} best known for making?", "What is the main product of {name}?",
@@ -334,7 +343,8 @@ _QUESTIONS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     ("mountain", "first_climber"): {
         "en": ("Who first climbed {name}?", "Who was the first person to reach the top of {name}?",
                "Who made the first ascent of {name}?", "Which climber first summited {name}?"),
-        "zh": ("谁第一个登上了{name}？", "{name}是由谁首次登顶的？", "首位登顶{name}的人是谁？", "{name}的首登者是谁？")},
+        "zh": ("谁第一个登上了{name}？", "{name}是由谁首次登顶的？", "首位登顶{name}的人是谁？",
+               "{name}的首登者是谁？")},
     ("invention", "inventor"): {
         "en": ("Who invented the {name}?", "Who is the inventor of the {name}?", "Who came up with the {name}?",
                "Which person invented the {name}?"),
@@ -429,3 +439,12 @@ def query(attr: str, name: str, lang: str) -> str:
 def template_counts() -> dict[str, int]:
     """How many question templates exist per language (for reports)."""
     return {lang: sum(len(v[lang]) for v in _QUESTIONS.values()) for lang in ("en", "zh")}
+
+
+def rough_chars(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
+    """Roughly how many characters an example renders to: contents, call arguments and tool schemas."""
+    size = sum(len(json.dumps(t.get("function", t), ensure_ascii=False)) for t in tools)
+    for m in messages:
+        size += len(m.get("content") or "") + 16
+        size += sum(len(c["function"]["arguments"]) + 40 for c in m.get("tool_calls") or [])
+    return size

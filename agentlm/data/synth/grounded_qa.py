@@ -24,8 +24,9 @@ from agentlm.data.synth.tool_specs import builtin_tools
 SEARCH_TOOL = "search_knowledge_base"
 
 # Budgets (characters) for all passages of one example, so examples stay under ~350 tokens.
-_BUDGET = {"en": 760, "zh": 330}
-_TOOL_BUDGET = {"en": 520, "zh": 240}
+_BUDGET = {"en": 760, "zh": 300}
+_TOOL_BUDGET = {"en": 420, "zh": 170}
+_TOOL_MAX_CHARS = {"en": 1000, "zh": 600}  # `facts.rough_chars` limit: drop the distractor tool beyond it
 
 _REAL: dict[str, list[str]] = {"train": [], "test": []}
 
@@ -117,12 +118,14 @@ _SYSTEM_TEMPLATES = {
 _QUESTION_ONLY = {
     "en": ("{question}", "Question: {question}", "{question} Cite the source.", "Quick question: {question}",
            "Based on the sources: {question}", "{question} (answer from the documents)"),
-    "zh": ("{question}", "问题：{question}", "{question}请注明出处。", "根据资料回答：{question}", "想问一下：{question}"),
+    "zh": ("{question}", "问题：{question}", "{question}请注明出处。", "根据资料回答：{question}",
+           "想问一下：{question}"),
 }
 
 _TOOL_TEMPLATES = {
     "en": (
-        "{question}", "Search the knowledge base and tell me: {question}", "{question} Please check the knowledge base.",
+        "{question}", "Search the knowledge base and tell me: {question}",
+        "{question} Please check the knowledge base.",
         "Using our docs, answer this: {question}", "Can you look this up? {question}",
         "Look it up in the knowledge base: {question}", "{question} Use the search tool.",
         "I need a sourced answer: {question}", "Check the document index. {question}",
@@ -248,8 +251,11 @@ def make_grounded_tool(rng: random.Random, split: str, lang: str) -> Example:
     scenario = _scenario(rng, split, lang, "answerable", _TOOL_BUDGET[lang])
     schemas = builtin_tools(lang)
     others = [n for n in schemas if n != SEARCH_TOOL]
-    names = [SEARCH_TOOL, *rng.sample(others, rng.randint(0, 2))]
+    names = [SEARCH_TOOL, *rng.sample(others, rng.randint(0, 1))]
     rng.shuffle(names)
+    tools = [schemas[n] for n in names]
+    if facts.rough_chars([], tools) + _TOOL_BUDGET[lang] > _TOOL_MAX_CHARS[lang]:
+        tools = [schemas[SEARCH_TOOL]]
     arguments = {"query": scenario["query"]}
     cid = call_id(rng)
     result = [{"id": i, "text": t} for i, t in enumerate(scenario["passages"], 1)]
@@ -260,7 +266,7 @@ def make_grounded_tool(rng: random.Random, split: str, lang: str) -> Example:
         {"role": "assistant", "content": f"{scenario['answer']} [{scenario['citation']}]"},
     ]
     meta = {**_meta(scenario, True), "tool": SEARCH_TOOL, "arguments": arguments}
-    return Example(messages, "grounded_tool", lang, split, tools=[schemas[n] for n in names], meta=meta)
+    return Example(messages, "grounded_tool", lang, split, tools=tools, meta=meta)
 
 
 GENERATORS = {

@@ -14,13 +14,13 @@ import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from agentlm.data.synth.base import Example, rand_number, split_share
 
 
-@lru_cache(maxsize=None)
+@cache
 def _share(items: tuple, split: str) -> tuple:
     return tuple(split_share(items, split))
 
@@ -44,7 +44,7 @@ SURNAME_ZH = (("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), 
               ("罗", "luo"), ("高", "gao"), ("梁", "liang"), ("宋", "song"), ("唐", "tang"), ("许", "xu"))
 GIVEN_ZH = ("小明", "丽华", "建国", "思远", "雨桐", "子涵", "浩然", "欣怡", "俊杰", "梦琪", "宇航", "诗雨", "天佑",
             "嘉怡", "志强", "晓燕", "博文", "佳琪", "明轩", "若曦", "一鸣", "静怡", "泽宇", "可欣", "文博", "雅婷",
-            "皓轩", "紫萱", "国栋", "海燕", "家豪", "semi"[:0] + "晨曦", "乐乐", "安琪", "书瑶", "景行")
+            "皓轩", "紫萱", "国栋", "海燕", "家豪", "晨曦", "乐乐", "安琪", "书瑶", "景行")
 COMPANY_EN = ("Brightwave", "Northpine", "Silverleaf", "Bluecrest", "Oakridge", "Maplebrook", "Ironvale",
               "Crystalbay", "Redfern", "Greenhollow", "Stonebridge", "Sunpeak", "Moonlake", "Foxglove",
               "Harborview", "Cloudberry", "Pinecrest", "Riverbend", "Goldfinch", "Kestrel", "Wildrose", "Amberly",
@@ -69,7 +69,8 @@ PRODUCT_EN = ("wireless earbuds", "standing desk", "espresso machine", "hiking b
               "cast-iron skillet", "office chair", "bluetooth speaker", "travel mug", "rice cooker", "winter jacket",
               "phone tripod", "camping tent", "robot vacuum", "blender", "noise-cancelling headphones",
               "portable charger", "water filter", "digital camera", "e-reader", "gaming mouse", "coffee grinder",
-              "sleeping bag", "bike helmet")
+              "sleeping bag", "bike helmet", "drone", "ceramic teapot", "electric scooter", "pressure cooker",
+              "snow boots", "laptop stand", "fountain pen")
 PRODUCT_ZH = ("蓝牙耳机", "升降桌", "咖啡机", "登山包", "机械键盘", "瑜伽垫", "空气净化器", "电热水壶", "台灯",
               "跑鞋", "智能手表", "铸铁锅", "办公椅", "蓝牙音箱", "保温杯", "电饭煲", "羽绒服", "手机支架", "帐篷",
               "扫地机器人", "榨汁机", "降噪耳机", "充电宝", "净水器", "电子书阅读器", "游戏鼠标")
@@ -84,18 +85,20 @@ EVENT_EN = ("Spring Jazz Night", "Open Source Meetup", "Harvest Food Fair", "Ind
             "Salsa Workshop", "Lantern Festival Gala")
 EVENT_ZH = ("春季爵士之夜", "开源技术沙龙", "丰收美食节", "独立电影展", "创业路演日", "慈善夜跑", "桌游马拉松",
             "诗歌朗诵会", "机器人博览会", "冬季手作市集", "城市摄影徒步", "脱口秀开放麦", "科技招聘会",
-            "老爷车展", "萨尔萨舞工作坊", "元宵灯会")
+            "老爷车展", "萨尔萨舞工作坊", "元宵灯会", "中秋诗会",
+            "夏日音乐节", "咖啡品鉴会")
 VENUE_EN = ("the Grand Hall", "Riverside Pavilion", "Hall B of the Expo Centre", "the Old Library",
             "Union Square Park", "the Blue Room", "Harbor Warehouse 3", "the Civic Theatre", "Lakeside Garden",
             "the Glasshouse", "Studio 9", "the Community Centre")
 VENUE_ZH = ("会展中心B馆", "滨江公园", "老图书馆", "大剧院", "星空音乐厅", "创意园3号仓库", "湖畔花园",
-            "玻璃花房", "9号演播厅", "社区活动中心", "城市书房", "体育馆东厅")
+            "玻璃花房", "9号演播厅", "社区活动中心", "城市书房", "体育馆东厅", "市民广场", "科技馆报告厅")
 HOTEL_EN = ("The Lantern Inn", "Seaview Lodge", "Hotel Aurora", "Maple Court Hotel", "The Copper Kettle Inn",
             "Pinewood Suites", "Harbourlight Hotel", "The Grand Meridian", "Blue Heron Hotel", "The Wayfarer")
 HOTEL_ZH = ("灯塔酒店", "海景客栈", "极光大酒店", "枫庭酒店", "松林公寓酒店", "港湾之光酒店", "子午线大饭店",
             "白鹭洲宾馆", "旅人之家", "听雨轩民宿")
-ROOM_EN = ("double room", "twin room", "suite", "single room", "family room", "deluxe king room")
-ROOM_ZH = ("大床房", "双床房", "套房", "单人间", "家庭房", "豪华大床房")
+ROOM_EN = ("double room", "twin room", "suite", "single room", "family room", "deluxe king room", "junior suite",
+           "sea-view double room")
+ROOM_ZH = ("大床房", "双床房", "套房", "单人间", "家庭房", "豪华大床房", "无障碍房", "海景房")
 BOOK_EN = ("The Glass Orchard", "Rivers of Salt", "A Map for Tomorrow", "The Quiet Engine", "Letters from Marlow",
            "Seven Lanterns", "The Winter Architect", "Under the Copper Sky", "The Last Cartographer", "Small Hours",
            "The Paper Tide", "Echoes of Ashgrove", "The Salt Road", "Night Ferry")
@@ -104,9 +107,10 @@ BOOK_ZH = ("玻璃果园", "盐之河", "明天的地图", "安静的引擎", "�
 GENRE_EN = ("mystery", "science fiction", "memoir", "fantasy", "history", "poetry", "romance", "thriller")
 GENRE_ZH = ("悬疑", "科幻", "回忆录", "奇幻", "历史", "诗歌", "爱情", "惊悚")
 SERVICE_EN = ("haircut", "dental cleaning", "car service", "eye exam", "massage", "tax consultation",
-              "piano lesson", "pet grooming", "physiotherapy session", "bike repair")
+              "piano lesson", "pet grooming", "physiotherapy session", "bike repair", "nail appointment",
+              "driving lesson", "guitar lesson")
 SERVICE_ZH = ("理发", "洗牙", "汽车保养", "眼科检查", "按摩", "税务咨询", "钢琴课", "宠物美容", "康复理疗",
-              "自行车维修")
+              "自行车维修", "驾驶培训", "美甲", "电脑维修", "吉他课")
 DISH_EN = (("lemon garlic pasta", ("spaghetti", "lemon", "garlic", "parmesan"), True),
            ("mushroom risotto", ("arborio rice", "mushrooms", "onion", "vegetable stock"), True),
            ("chicken curry", ("chicken thighs", "onion", "curry paste", "coconut milk"), False),
@@ -126,7 +130,9 @@ DISH_ZH = (("番茄炒蛋", ("番茄", "鸡蛋", "葱花"), True), ("红烧肉",
            ("蛋炒饭", ("米饭", "鸡蛋", "葱", "酱油"), True), ("可乐鸡翅", ("鸡翅", "可乐", "姜", "酱油"), False),
            ("酸辣土豆丝", ("土豆", "干辣椒", "醋"), True), ("鱼香茄子", ("茄子", "蒜", "豆瓣酱", "糖"), True),
            ("葱油拌面", ("面条", "小葱", "生抽", "老抽"), True), ("香菇炖鸡", ("鸡腿", "香菇", "姜", "料酒"), False),
-           ("凉拌黄瓜", ("黄瓜", "蒜", "醋", "香油"), True), ("韭菜猪肉饺子", ("猪肉馅", "韭菜", "饺子皮"), False))
+           ("凉拌黄瓜", ("黄瓜", "蒜", "醋", "香油"), True), ("韭菜猪肉饺子", ("猪肉馅", "韭菜", "饺子皮"), False),
+           ("拍黄瓜", ("黄瓜", "蒜", "醋"), True), ("紫菜蛋花汤", ("紫菜", "鸡蛋", "葱"), True),
+           ("水煮鱼", ("草鱼", "豆芽", "干辣椒", "花椒"), False), ("南瓜粥", ("南瓜", "大米", "冰糖"), True))
 FLIGHT_CODES = ("ZX", "QA", "LV", "NR", "TB", "KE", "MJ", "OP", "WS", "YD", "HF", "GU")
 
 
@@ -160,8 +166,9 @@ def _money(rng: random.Random, split: str, lo: int, hi: int) -> int | float:
 
 
 def _show_money(value: int | float, lang: str) -> str:
-    text = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
-    return f"{text}元" if lang == "zh" else f"${text}"
+    if lang == "zh":
+        return f"{value:.2f}元" if isinstance(value, float) else f"{value}元"
+    return f"${value:,.2f}" if isinstance(value, float) else f"${value:,}"
 
 
 def _date(rng: random.Random, split: str) -> str:
@@ -234,7 +241,7 @@ def _event(rng: random.Random, split: str, lang: str) -> Values:
 
 
 def _job(rng: random.Random, split: str, lang: str) -> Values:
-    salary = rand_number(rng, 30, 250, split) * (10000 if lang == "zh" else 1000)
+    salary = rand_number(rng, 6, 60, split) * 10000 if lang == "zh" else rand_number(rng, 30, 250, split) * 1000
     return {"job_title": (_pick(rng, _en_zh(lang, JOB_EN, JOB_ZH), split),) * 2,
             "company": (_company(rng, split, lang)[0],) * 2,
             "city": (_pick(rng, _en_zh(lang, CITY_EN, CITY_ZH), split),) * 2,
@@ -259,7 +266,8 @@ def _flight(rng: random.Random, split: str, lang: str) -> Values:
     return {"passenger": (_person(rng, split, lang)[0],) * 2, "flight_number": (code,) * 2,
             "origin": (origin,) * 2, "destination": (destination,) * 2, "date": (_date(rng, split),) * 2,
             "seat": (seat,) * 2,
-            "refundable": _flag(rng.random() < 0.5, *_en_zh(lang, ("refundable", "non-refundable"), ("可退票", "不可退票")))}
+            "refundable": _flag(rng.random() < 0.5,
+                                *_en_zh(lang, ("refundable", "non-refundable"), ("可退票", "不可退票")))}
 
 
 def _recipe(rng: random.Random, split: str, lang: str) -> Values:
@@ -321,7 +329,8 @@ def _appointment(rng: random.Random, split: str, lang: str) -> Values:
 F = FieldSpec
 KINDS: tuple[Kind, ...] = (
     Kind("order", (("Order confirmation", "New order received", "Shop notification"), ("订单确认", "新订单通知")), (
-        F("order_id", "string", ("Order number", "订单号"), ("Order {v} has been confirmed.", "Your order number is {v}."),
+        F("order_id", "string", ("Order number", "订单号"),
+          ("Order {v} has been confirmed.", "Your order number is {v}."),
           ("订单号：{v}。", "您的订单{v}已确认。")),
         F("customer", "string", ("Customer", "顾客"), ("It was placed by {v}.", "Customer name: {v}."),
           ("下单人是{v}。", "顾客姓名：{v}。")),
@@ -390,7 +399,7 @@ KINDS: tuple[Kind, ...] = (
                                                                  "Recommend to a friend: {v}."),
           ("是否推荐：{v}。", "总体评价：{v}。")),
     ), _review),
-    Kind("flight", (("Booking confirmation", "Your e-ticket", "Flight itinerary"), ("机票预订确认", "电子客票行程单")), (
+    Kind("flight", (("Booking confirmation", "Your e-ticket", "Flight itinerary"), ("机票预订确认", "电子客票")), (
         F("passenger", "string", ("Passenger", "乘客"), ("Passenger: {v}.", "Booked for {v}."),
           ("乘客：{v}。", "乘机人为{v}。")),
         F("flight_number", "string", ("Flight", "航班号"), ("Flight {v}.", "Flight number: {v}."),
@@ -430,7 +439,8 @@ KINDS: tuple[Kind, ...] = (
           ("总价{v}。", "合计{v}。")),
     ), _hotel),
     Kind("apartment", (("Flat for rent", "Apartment listing", "To let"), ("房屋出租", "租房信息")), (
-        F("city", "string", ("City", "城市"), ("Apartment in {v}.", "Location: {v}."), ("房源位于{v}。", "城市：{v}。")),
+        F("city", "string", ("City", "城市"), ("Apartment in {v}.", "Location: {v}."),
+          ("房源位于{v}。", "城市：{v}。")),
         F("bedrooms", "integer", ("Bedrooms", "卧室"), ("{v} bedroom(s).", "Bedrooms: {v}."),
           ("{v}间卧室。", "卧室数量：{v}。")),
         F("rent", "integer", ("Rent", "月租"), ("Rent is {v} a month.", "Monthly rent: {v}."),
@@ -552,9 +562,11 @@ REQUESTS_ZH: tuple[tuple[str, str], ...] = (
 # How the user message looks when the instructions sit in the system prompt.
 LEAD_INS_EN = ("{text}", "Text:\n{text}", "Here it is:\n{text}", "Please process this:\n{text}",
                "Input:\n{text}", "New message:\n{text}", "\"\"\"\n{text}\n\"\"\"", "Extract from this one:\n{text}",
-               "Next record:\n{text}", "Source text follows.\n{text}")
+               "Next record:\n{text}", "Source text follows.\n{text}", "Record:\n{text}",
+               "Here you go:\n{text}")
 LEAD_INS_ZH = ("{text}", "文本：\n{text}", "请处理这段：\n{text}", "原文如下：\n{text}", "新消息：\n{text}",
-               "下一条：\n{text}", "请提取：\n{text}", "「{text}」")
+               "下一条：\n{text}", "请提取：\n{text}", "「{text}」",
+               "接着这条：\n{text}", "原始信息：\n{text}", "收到的内容：\n{text}")
 
 
 def _keys_text(rng: random.Random, keys: list[str], lang: str) -> str:

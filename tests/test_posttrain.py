@@ -1,0 +1,158 @@
+"""Post-training stages on a tiny real model: skill data, SFT (full and PEFT), reward model, GRPO, DPO, eval."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from agentlm.data.synth.build import build_skill_data
+from agentlm.data.validate import validate_file
+from agentlm.model.loading import load_model
+
+
+@pytest.fixture(scope="module")
+def tiny_model(small_tokenizer: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised ~1M-parameter Llama with our tokenizer, saved like a pretraining stage."""
+    from transformers import AutoModelForCausalLM
+
+    from agentlm.model.presets import build_config
+    from agentlm.model.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(small_tokenizer)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(build_config("tiny", len(tok), eos_token_id=tok.eos_token_id,
+                                                          pad_token_id=tok.pad_token_id))
+    out = tmp_path_factory.mktemp("tiny")
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def skills(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("skills")
+    build_skill_data(out, n_train=240, n_test=80, seed=0)
+    return out
+
+
+def test_skill_data_files_are_valid_and_cover_every_family(skills: Path) -> None:
+    report = json.loads((skills / "report.json").read_text())
+    train_families = {k.split("/")[0] for k in report["families"]["train"]}
+    assert {"math_calc", "tool_choice", "grounded_qa", "harmful", "json_extract"} <= train_families
+    assert any(k.endswith("/zh") for k in report["families"]["train"])
+    assert report["preference_pairs"] > 100
+    for name in ("train.jsonl", "test.jsonl", "preference_train.jsonl", "preference_train.openai.jsonl"):
+        result = validate_file(skills / name)
+        assert result.ok, (name, result.errors[:5])
+
+
+def test_sft_lowers_loss_and_writes_a_loadable_model(tiny_model: Path, skills: Path, tmp_path: Path) -> None:
+    from agentlm.train.sft import SFTStageConfig, run_sft
+
+    out = tmp_path / "sft"
+    result = run_sft(SFTStageConfig(model=tiny_model, train_file=skills / "train.jsonl", out_dir=out,
+                                    max_steps=24, batch_size=8, lr=3e-3))
+    losses = [r["loss"] for r in map(json.loads, (out / "log.jsonl").read_text().splitlines())
+              if r["kind"] == "train" and "train_loss" not in r]
+    assert len(losses) >= 2 and losses[-1] < losses[0] - 0.5
+    assert result["trainable_parameters"] == result["total_parameters"]
+    assert (out / "model.safetensors").is_file() and (out / "loss.png").is_file()
+    assert json.loads((out / "agentlm.json").read_text())["stage"] == "sft"
+    model, tok = load_model(out)
+    assert model.config.model_type == "llama" and "<tool_call>" in tok.get_vocab()
+
+
+@pytest.mark.parametrize("method", ["lora", "ia3", "prefix", "prompt"])
+def test_peft_methods_train_a_fraction_of_the_weights(method: str, tiny_model: Path, skills: Path,
+                                                      tmp_path: Path) -> None:
+    from agentlm.train.sft import SFTStageConfig, run_sft
+
+    result = run_sft(SFTStageConfig(model=tiny_model, train_file=skills / "train.jsonl", out_dir=tmp_path / method,
+                                    method=method, max_steps=2, batch_size=4, max_examples=16))
+    assert 0 < result["trainable_parameters"] < 0.2 * result["total_parameters"]
+    if method in ("lora", "ia3"):  # merged into a plain model
+        assert (tmp_path / method / "model.safetensors").is_file()
+    else:
+        assert (tmp_path / method / "adapter" / "adapter_model.safetensors").is_file()
+
+
+def test_sft_refuses_invalid_data_with_line_numbers(tiny_model: Path, tmp_path: Path) -> None:
+    from agentlm.train.sft import SFTStageConfig, run_sft
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}\n'
+                   '{"messages": [{"role": "wizard", "content": "x"}]}\nnot json\n')
+    with pytest.raises(ValueError, match="line 2"):
+        run_sft(SFTStageConfig(model=tiny_model, train_file=bad, out_dir=tmp_path / "never"))
+    assert not (tmp_path / "never").exists()
+
+
+def test_foreign_template_without_generation_marks_adopts_ours(tiny_model: Path, skills: Path,
+                                                               tmp_path: Path) -> None:
+    """A model whose template cannot mark assistant tokens (like SmolLM2's) learns our protocol with LoRA."""
+    from transformers import AutoTokenizer
+
+    from agentlm.train.sft import SFTStageConfig, run_sft
+
+    foreign = tmp_path / "foreign"
+    model, _ = load_model(tiny_model)
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    chatml = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+              "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    tok.chat_template = chatml
+    model.save_pretrained(foreign)
+    tok.save_pretrained(foreign)
+    run_sft(SFTStageConfig(model=foreign, train_file=skills / "train.jsonl", out_dir=tmp_path / "out", method="lora",
+                           max_steps=2, batch_size=4, max_examples=16))
+    _, tuned_tok = load_model(tmp_path / "out")
+    assert "{% generation %}" in tuned_tok.chat_template or "generation" in tuned_tok.chat_template
+
+
+def test_reward_model_dpo_and_grpo_run_and_report(tiny_model: Path, skills: Path, tmp_path: Path) -> None:
+    from agentlm.train.dpo import DPOStageConfig, run_dpo
+    from agentlm.train.reward import RewardStageConfig, run_reward
+    from agentlm.train.rl import RLStageConfig, run_rl
+
+    pairs = skills / "preference_train.jsonl"
+    reward = run_reward(RewardStageConfig(model=tiny_model, train_file=pairs, out_dir=tmp_path / "rm",
+                                          max_steps=4, max_examples=64))
+    assert 0 <= reward["pairwise_accuracy"] <= 1 and (tmp_path / "rm" / "model.safetensors").is_file()
+    dpo = run_dpo(DPOStageConfig(model=tiny_model, train_file=pairs, out_dir=tmp_path / "dpo", max_steps=3,
+                                 max_examples=32, batch_size=4))
+    assert dpo["final_reward_accuracy"] is not None and (tmp_path / "dpo" / "model.safetensors").is_file()
+    rl = run_rl(RLStageConfig(model=tiny_model, train_file=skills / "train.jsonl", out_dir=tmp_path / "rl",
+                              reward_model=tmp_path / "rm", max_steps=1, prompts=8, max_completion_length=16))
+    assert rl["steps"] == 1 and rl["last_reward"] is not None
+    record = json.loads((tmp_path / "rl" / "agentlm.json").read_text())
+    assert record["stage"] == "rl" and record["base_model"] == str(tiny_model)
+
+
+def test_skill_eval_grades_every_family(tiny_model: Path, skills: Path) -> None:
+    from agentlm.eval.skills import evaluate_skills, skills_markdown
+
+    model, tok = load_model(tiny_model)
+    report = evaluate_skills(model, tok, skills / "test.jsonl", per_family=2, batch_size=8, progress=None)
+    assert "math_calc/en" in report["families"] and "tool_choice/en" in report["families"]
+    for metrics in report["families"].values():
+        assert all(0 <= v <= 1 for k, v in metrics.items() if k != "n")
+    assert "| family | lang |" in skills_markdown(report)
+
+
+def test_grader_scores_reference_replies_as_correct(skills: Path) -> None:
+    """The reference reply of each test example passes its own grader (the graders match the protocol)."""
+    from agentlm.eval.skills import grade_turn, load_examples
+
+    def render(msg: dict) -> str:
+        calls = "".join(f'<tool_call>{{"name": {json.dumps(c["function"]["name"])}, '
+                        f'"arguments": {c["function"]["arguments"]}}}</tool_call>' for c in msg.get("tool_calls") or [])
+        return (msg.get("content") or "") + calls
+
+    for row in load_examples(skills / "test.jsonl"):
+        fam, meta = row["metadata"]["family"], row["metadata"]
+        first = next(m for m in row["messages"] if m["role"] == "assistant")
+        scores = grade_turn(fam, meta, render(first), row.get("tools") or [])
+        bad = {k: v for k, v in scores.items() if (v < 1 if k != "wrongly_refused" else v > 0)}
+        assert not bad, (fam, meta, first, bad)
