@@ -222,7 +222,8 @@ def _time_step(rng: random.Random, split: str, lang: str) -> Step:
     tz, en_city, zh_city = rng.choice(facts.share(_CITIES, split))
     city = en_city if lang == "en" else zh_city
     date = f"{rng.randint(2024, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-    clock = f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"
+    minute = rand_number(rng, 0, 24 * 60 - 1, split)
+    clock = f"{minute // 60:02d}:{minute % 60:02d}"
     if lang == "en":
         plan = f"Look up the current time in {city} ({tz}) with current_datetime."
         summary = f"In {city} it is {clock} on {date}."

@@ -558,6 +558,8 @@ REQUESTS_ZH: tuple[tuple[str, str], ...] = (
     ("schema", "你的回答必须是符合下列结构的 JSON：\n{schema}"),
     ("schema", "把文本转换成 JSON，结构如下：\n{schema}\n只输出这个对象。"),
     ("schema", "按照这个 schema 填写 JSON，未提及的字段为 null：\n{schema}"),
+    ("schema", "你是信息抽取助手。回答格式（JSON Schema）：\n{schema}"),
+    ("schema", "目标格式：\n{schema}\n请只回复 JSON。"),
 )
 # How the user message looks when the instructions sit in the system prompt.
 LEAD_INS_EN = ("{text}", "Text:\n{text}", "Here it is:\n{text}", "Please process this:\n{text}",

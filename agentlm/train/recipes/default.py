@@ -224,7 +224,47 @@ def export(cfg: RecipeConfig, record: dict) -> Path:
     (out / "agentlm.json").write_text(json.dumps({**src, "recipe": jsonable(cfg), "selected_stage": chosen,
                                                   "stages": record["stages"],
                                                   "selection": record["selection"]}, indent=2, ensure_ascii=False))
-    for png in ("loss.png",):
-        if (cfg.work_dir / chosen / png).is_file():
-            shutil.copy(cfg.work_dir / chosen / png, out / png)
+    if (cfg.work_dir / chosen / "loss.png").is_file():
+        shutil.copy(cfg.work_dir / chosen / "loss.png", out / "loss.png")
+    skills = cfg.skills_dir / "report.json"
+    card = model_card(record, json.loads(skills.read_text()) if skills.is_file() else None)
+    (out / "README.md").write_text(card)
     return out
+
+
+def model_card(record: dict, skills_report: dict | None = None) -> str:
+    """The exported model's README: recipe, data mix, sizes, wall time and held-out results per stage."""
+    stages = record["stages"]
+    sel = record.get("selection", {})
+    lines = ["# agentlm-small", "",
+             "The default AgentLM model: pretrained from scratch on Debian's documentation and dictionaries "
+             "(English and Chinese), then instruction-tuned and aligned on AgentLM's synthetic agent-skill data "
+             "(tool calls, step-by-step maths with a calculator, grounded answers with citations, planning, "
+             "reflection, JSON, style, refusals). Built by `agentlm train recipe default`.", "",
+             f"Selected stage: **{sel.get('model')}**.", "", "## Stages", "",
+             "| stage | wall time (min) | key results |", "|---|---:|---|"]
+    for name, st in stages.items():
+        res = st.get("result") or {}
+        keys = [k for k in ("val_perplexity", "val_loss", "tokens", "tokens_per_second", "examples", "epochs",
+                            "train_loss", "pairwise_accuracy", "first_reward", "last_reward",
+                            "final_reward_accuracy", "train", "test", "preference_pairs") if k in res]
+        shown = ", ".join(f"{k} {res[k]:.4g}" if isinstance(res[k], float) else f"{k} {res[k]}" for k in keys)
+        minutes = (st.get("seconds") or 0) / 60
+        lines.append(f"| {name} | {minutes:.1f} | {'reused' if st.get('reused') else shown} |")
+    evals = {n: st["eval"] for n, st in stages.items() if st.get("eval")}
+    if evals:
+        keys = sorted({f"{fam}:{k}" for e in evals.values() for fam, m in e.items() for k in m if k != "n"})
+        lines += ["", "## Held-out results per stage", "", "| family:metric | " + " | ".join(evals) + " |",
+                  "|---|" + "---:|" * len(evals)]
+        for key in keys:
+            fam, k = key.split(":")
+            cells = [f"{e[fam][k]:.1%}" if fam in e and k in e[fam] else "" for e in evals.values()]
+            lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    if sel.get("comparisons"):
+        lines += ["", "## Alignment against SFT", "", "```json", json.dumps(sel["comparisons"], indent=2), "```"]
+    if skills_report:
+        lines += ["", "## Data mix (examples per family/language)", "", "| family/lang | train | test |",
+                  "|---|---:|---:|"]
+        for k, v in skills_report["families"]["train"].items():
+            lines.append(f"| {k} | {v} | {skills_report['families']['test'].get(k, 0)} |")
+    return "\n".join(lines) + "\n"
