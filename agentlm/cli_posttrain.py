@@ -79,6 +79,16 @@ def _cmd_recipe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_peft_compare(args: argparse.Namespace) -> int:
+    from agentlm.train.peft_compare import PeftCompareConfig, compare_methods, comparison_markdown
+
+    cfg = PeftCompareConfig(model=Path(args.model), train_file=Path(args.data), test_file=Path(args.test_data),
+                            out_dir=Path(args.out), methods=args.methods.split(","), max_steps=args.max_steps,
+                            per_family=args.per_family)
+    print(comparison_markdown(compare_methods(cfg), cfg))
+    return 0
+
+
 def _cmd_eval_skills(args: argparse.Namespace) -> int:
     from agentlm.eval.skills import evaluate_skills, skills_markdown
     from agentlm.model.loading import load_model
@@ -167,6 +177,19 @@ def register(data_cmds, train_cmds, groups, formatter) -> None:
     p.add_argument("--export", default="models/agentlm-small", help="where the selected model goes ('' = nowhere)")
     p.add_argument("--stages", default=None, help="comma-separated subset of stages")
     p.set_defaults(func=_cmd_recipe)
+
+    p = train_cmds.add_parser(
+        "peft-compare", formatter_class=formatter, help="full vs LoRA vs (IA)3 vs prefix vs prompt tuning, one budget",
+        description="example:\n  agentlm train peft-compare --model runs/recipe/pretrain --data data/skills/train.jsonl"
+                    " --out runs/peft")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--test-data", default="data/skills/test.jsonl")
+    p.add_argument("--out", required=True)
+    p.add_argument("--methods", default="full,lora,ia3,prefix,prompt")
+    p.add_argument("--max-steps", type=int, default=150)
+    p.add_argument("--per-family", type=int, default=15)
+    p.set_defaults(func=_cmd_peft_compare)
 
     ev = groups.add_parser("eval", help="evaluate models", formatter_class=formatter)
     ev_cmds = ev.add_subparsers(dest="command", required=True, metavar="SUITE")

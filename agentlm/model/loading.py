@@ -74,6 +74,10 @@ def load_model(
         raise OSError(f"Could not load a tokenizer from {path}: {err}") from err
     with _cached_gguf_name_map() if gguf_file else contextlib.nullcontext():
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kwargs)
+    if (path / "adapter" / "adapter_config.json").is_file():  # prefix / prompt tuning: base + PEFT adapter
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, path / "adapter")
     model.eval()
     if gguf_file is not None:
         log.info("Loaded and dequantized %s in %.1f s", gguf_file, time.perf_counter() - start)

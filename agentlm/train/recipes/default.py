@@ -42,18 +42,27 @@ class RecipeConfig:
     pretrain_steps: int = 420
     pretrain_minutes: float = 40
     n_train: int = 16000
-    n_test: int = 1200
-    sft_epochs: float = 2
+    n_test: int = 2000
+    sft_epochs: float = 1
     sft_lr: float = 1e-3
-    eval_per_family: int = 60
-    rl_steps: int = 40
-    dpo_pairs: int = 3000
+    eval_per_family: int = 40
+    rl_steps: int = 30
+    dpo_pairs: int = 1200
     seed: int = 0
     stages: list[str] = field(default_factory=lambda: list(STAGES))
 
 
 def _done(path: Path) -> bool:
     return (path / "agentlm.json").is_file() or (path / "report.json").is_file()
+
+
+def _saved_result(path: Path) -> dict:
+    """What a finished stage recorded about itself (its agentlm.json results, or its report)."""
+    for name, key in (("agentlm.json", "results"), ("report.json", None)):
+        if (path / name).is_file():
+            data = json.loads((path / name).read_text())
+            return data.get(key, data) if key else data
+    return {}
 
 
 def stage_corpus(cfg: RecipeConfig) -> dict:
@@ -175,7 +184,7 @@ def run_recipe(cfg: RecipeConfig) -> dict[str, Any]:
             raise ValueError(f"unknown stage {name!r}; stages: {list(STAGES)}")
         if _done(_stage_dir(cfg, name)):
             print(f"[recipe] {name}: done, skipped")
-            record["stages"].setdefault(name, {"reused": True})
+            record["stages"].setdefault(name, {"reused": True, "result": _saved_result(_stage_dir(cfg, name))})
             continue
         print(f"[recipe] {name}: running", flush=True)
         start = time.perf_counter()
@@ -250,7 +259,7 @@ def model_card(record: dict, skills_report: dict | None = None) -> str:
                             "final_reward_accuracy", "train", "test", "preference_pairs") if k in res]
         shown = ", ".join(f"{k} {res[k]:.4g}" if isinstance(res[k], float) else f"{k} {res[k]}" for k in keys)
         minutes = (st.get("seconds") or 0) / 60
-        lines.append(f"| {name} | {minutes:.1f} | {'reused' if st.get('reused') else shown} |")
+        lines.append(f"| {name} | {minutes:.1f} | {shown}{' (from an earlier run)' if st.get('reused') else ''} |")
     evals = {n: st["eval"] for n, st in stages.items() if st.get("eval")}
     if evals:
         keys = sorted({f"{fam}:{k}" for e in evals.values() for fam, m in e.items() for k in m if k != "n"})
