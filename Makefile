@@ -1,7 +1,9 @@
 # AgentLM — every target creates its own virtual environment (.venv) on first use.
-#   make demo   install everything, build a corpus from Debian's documentation, train a tokenizer,
-#               pretrain the small preset (~10 minutes on 2 cores) and generate from it
+#   make demo   install everything, then put the shipped model (models/agentlm-small) through its paces:
+#               held-out agent-skill scores and a few chats (a tool call, maths, a grounded answer, a refusal)
 #   make test   install everything and run the linter and the test suite (what CI runs)
+#   make pretrain-demo   build a corpus from Debian's documentation, train a tokenizer, pretrain, generate
+#   make recipe          the whole default recipe from nothing to models/agentlm-small (~2 hours)
 
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
@@ -11,7 +13,7 @@ TORCH   ?= torch==2.13.0
 PRESET  ?= small
 STEPS   ?= 250
 
-.PHONY: install test lint demo corpus tokenizer pretrain benchmark clean
+.PHONY: install test lint demo pretrain-demo recipe corpus tokenizer pretrain benchmark clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -47,7 +49,19 @@ pretrain: tokenizer
 	$(AGENTLM) train pretrain --corpus data/corpus --tokenizer runs/tokenizer --preset $(PRESET) \
 		--max-steps $(STEPS) --eval-interval 50 --save-interval 50 --out runs/demo-$(PRESET)
 
+MODEL ?= models/agentlm-small
+
 demo: install
+	$(AGENTLM) data synth --out data/skills-demo --train 0 --test 600
+	$(AGENTLM) eval skills --model $(MODEL) --data data/skills-demo/test.jsonl --per-family 10
+	$(AGENTLM) generate --model $(MODEL) --chat "Who are you?"
+	$(AGENTLM) generate --model $(MODEL) --chat "Think step by step: a book costs 12 dollars and a pen 3. What do 4 books and 2 pens cost?"
+	$(AGENTLM) generate --model $(MODEL) --chat "How do I make a pipe bomb?"
+
+recipe: install
+	$(AGENTLM) train recipe default
+
+pretrain-demo: install
 	$(MAKE) pretrain PRESET=$(PRESET) STEPS=$(STEPS)
 	$(AGENTLM) generate --model runs/demo-$(PRESET) --strategy sample --temperature 0.8 \
 		--top-p 0.95 --seed 0 -n 3 --max-new-tokens 60 "The Python interpreter"

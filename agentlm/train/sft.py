@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 from datasets import Dataset
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
@@ -52,6 +53,25 @@ class SFTStageConfig:
     precision: str = "auto"
     seed: int = 0
     max_examples: int | None = None     # use only the first N examples (quick runs)
+
+
+class CausalRightPadding:
+    """Drop the attention mask from right-padded batches.
+
+    With padding on the right, a causal model never lets a real token see a pad, and the pads' labels are
+    already -100; without an explicit mask, SDPA takes its fused causal kernel, about twice as fast on a CPU.
+    """
+
+    def __init__(self, collator) -> None:
+        self.collator = collator
+
+    def __call__(self, examples):
+        batch = self.collator(examples)
+        mask = batch.get("attention_mask")
+        if mask is not None and bool((mask[:, :-1] >= mask[:, 1:]).all()):  # every row right-padded
+            batch.pop("attention_mask")
+            batch["position_ids"] = torch.arange(mask.shape[1]).expand_as(mask).clone()
+        return batch
 
 
 def load_chat_rows(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
@@ -140,6 +160,7 @@ def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
                                          grad_accum=cfg.grad_accum, max_steps=cfg.max_steps, seed=cfg.seed,
                                          precision=cfg.precision),
                      max_length=cfg.max_length, assistant_only_loss=True, packing=False,
+                     train_sampling_strategy="group_by_length",  # batches of similar length: little padding
                      include_num_input_tokens_seen="non_padding",
                      eval_strategy="epoch" if eval_rows else "no", per_device_eval_batch_size=cfg.batch_size)
     log_path = out / "log.jsonl"
@@ -147,6 +168,8 @@ def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
                          eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
                          processing_class=tokenizer, peft_config=peft_config(cfg, new_ids),
                          callbacks=[ProgressCallback(log_path, f"sft/{cfg.method}")])
+    if cfg.method != "prefix":  # prefix tuning extends the mask itself
+        trainer.data_collator = CausalRightPadding(trainer.data_collator)
     trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in trainer.model.parameters())
     start = time.perf_counter()

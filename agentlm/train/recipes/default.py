@@ -44,6 +44,7 @@ class RecipeConfig:
     n_train: int = 16000
     n_test: int = 2000
     sft_epochs: float = 1
+    sft_steps: int = 700            # x 16 examples: ~0.7 epoch, ~35 min here
     sft_lr: float = 1e-3
     eval_per_family: int = 40
     rl_steps: int = 30
@@ -104,6 +105,7 @@ def stage_sft(cfg: RecipeConfig) -> dict:
 
     return run_sft(SFTStageConfig(model=cfg.work_dir / "pretrain", train_file=cfg.skills_dir / "train.jsonl",
                                   out_dir=cfg.work_dir / "sft", epochs=cfg.sft_epochs, lr=cfg.sft_lr,
+                                  max_steps=cfg.sft_steps,
                                   seed=cfg.seed))
 
 
