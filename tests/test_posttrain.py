@@ -95,6 +95,7 @@ def test_foreign_template_without_generation_marks_adopts_ours(tiny_model: Path,
     """A model whose template cannot mark assistant tokens (like SmolLM2's) learns our protocol with LoRA."""
     from transformers import AutoTokenizer
 
+    from agentlm.model.tokenizer import chat_template
     from agentlm.train.sft import SFTStageConfig, run_sft
 
     foreign = tmp_path / "foreign"
@@ -107,8 +108,9 @@ def test_foreign_template_without_generation_marks_adopts_ours(tiny_model: Path,
     tok.save_pretrained(foreign)
     run_sft(SFTStageConfig(model=foreign, train_file=skills / "train.jsonl", out_dir=tmp_path / "out", method="lora",
                            max_steps=2, batch_size=4, max_examples=16))
-    _, tuned_tok = load_model(tmp_path / "out")
-    assert "{% generation %}" in tuned_tok.chat_template or "generation" in tuned_tok.chat_template
+    tuned, tuned_tok = load_model(tmp_path / "out")
+    assert tuned_tok.chat_template == chat_template() and "<tool_call>" in tuned_tok.get_vocab()
+    assert tuned.get_input_embeddings().weight.shape[0] >= len(tuned_tok)
 
 
 def test_reward_model_dpo_and_grpo_run_and_report(tiny_model: Path, skills: Path, tmp_path: Path) -> None:

@@ -68,8 +68,7 @@ def run_dpo(cfg: DPOStageConfig) -> dict[str, Any]:
     args = DPOConfig(**trainer_arguments(out, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
                                          grad_accum=cfg.grad_accum, max_steps=cfg.max_steps, seed=cfg.seed,
                                          precision=cfg.precision),
-                     beta=cfg.beta, max_length=cfg.max_length, train_sampling_strategy="group_by_length",
-                     include_num_input_tokens_seen="non_padding")
+                     beta=cfg.beta, max_length=cfg.max_length, include_num_input_tokens_seen="non_padding")
     log_path = out / "log.jsonl"
     trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                          callbacks=[ProgressCallback(log_path, "dpo")])

@@ -121,6 +121,16 @@ def adopt_agentlm_template(model: PreTrainedModel, tokenizer: PreTrainedTokenize
     return [tokenizer.convert_tokens_to_ids(t) for t in new]
 
 
+def dequantized_for_training(model: PreTrainedModel) -> None:
+    """A GGUF checkpoint is dequantized to float tensors on load but still flagged as quantized, which the
+    Trainer refuses; the weights are plain floats, so drop the flag."""
+    if getattr(model, "hf_quantizer", None) is not None and "gguf" in str(model.hf_quantizer.__class__).lower():
+        model.hf_quantizer = None
+        model.is_quantized = False
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+
+
 def peft_config(cfg: SFTStageConfig, new_token_ids: list[int]):
     """The PEFT config for `cfg.method` (None for full fine-tuning)."""
     from peft import IA3Config, LoraConfig, PrefixTuningConfig, PromptTuningConfig, TaskType
@@ -132,7 +142,8 @@ def peft_config(cfg: SFTStageConfig, new_token_ids: list[int]):
     if cfg.method in ("prefix", "prompt") and new_token_ids:
         raise ValueError(f"{cfg.method} tuning cannot learn new tokens: use lora or full for this model")
     if cfg.method == "lora":
-        extra = {"trainable_token_indices": {"embed_tokens": new_token_ids}} if new_token_ids else {}
+        # New markup tokens need trainable embedding rows (the head is tied to them).
+        extra = {"modules_to_save": ["embed_tokens", "lm_head"], "ensure_weight_tying": True} if new_token_ids else {}
         return LoraConfig(task_type=TaskType.CAUSAL_LM, r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=0.0,
                           target_modules="all-linear", **extra)
     if cfg.method == "ia3":
@@ -146,6 +157,7 @@ def peft_config(cfg: SFTStageConfig, new_token_ids: list[int]):
 def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
     """Fine-tune `cfg.model` on `cfg.train_file`; write the model to `cfg.out_dir`; return the figures."""
     from trl import SFTConfig, SFTTrainer
+    from trl.chat_template_utils import has_generation_markers
 
     out = Path(cfg.out_dir)
     ensure_valid(Path(cfg.train_file))  # refuse invalid data before loading anything heavy
@@ -154,7 +166,9 @@ def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
     epochs = auto_epochs(len(train_rows)) if cfg.epochs == "auto" else float(cfg.epochs)
 
     model, tokenizer = load_model(cfg.model, gguf_file=cfg.gguf_file, dtype="float32")
-    new_ids = [] if "generation" in (tokenizer.chat_template or "") else adopt_agentlm_template(model, tokenizer)
+    dequantized_for_training(model)
+    marked = has_generation_markers(tokenizer.chat_template or "")
+    new_ids = [] if marked else adopt_agentlm_template(model, tokenizer)
     model.train()
     args = SFTConfig(**trainer_arguments(out, epochs=epochs, lr=cfg.lr, batch_size=cfg.batch_size,
                                          grad_accum=cfg.grad_accum, max_steps=cfg.max_steps, seed=cfg.seed,
@@ -168,7 +182,7 @@ def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
                          eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
                          processing_class=tokenizer, peft_config=peft_config(cfg, new_ids),
                          callbacks=[ProgressCallback(log_path, f"sft/{cfg.method}")])
-    if cfg.method != "prefix":  # prefix tuning extends the mask itself
+    if cfg.method in ("full", "lora", "ia3"):  # prompt-learning methods build their own masks
         trainer.data_collator = CausalRightPadding(trainer.data_collator)
     trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in trainer.model.parameters())

@@ -45,10 +45,11 @@ class RecipeConfig:
     n_test: int = 2000
     sft_epochs: float = 1
     sft_steps: int = 700            # x 16 examples: ~0.7 epoch, ~35 min here
+    sft_passes: int = 2
     sft_lr: float = 1e-3
-    eval_per_family: int = 40
-    rl_steps: int = 30
-    dpo_pairs: int = 1200
+    eval_per_family: int = 30
+    rl_steps: int = 20
+    dpo_pairs: int = 800
     seed: int = 0
     stages: list[str] = field(default_factory=lambda: list(STAGES))
 
@@ -101,12 +102,18 @@ def stage_skills(cfg: RecipeConfig) -> dict:
 
 
 def stage_sft(cfg: RecipeConfig) -> dict:
+    """`sft_passes` passes of `sft_steps` steps, each a fresh cosine cycle from the previous pass's model."""
     from agentlm.train.sft import SFTStageConfig, run_sft
 
-    return run_sft(SFTStageConfig(model=cfg.work_dir / "pretrain", train_file=cfg.skills_dir / "train.jsonl",
-                                  out_dir=cfg.work_dir / "sft", epochs=cfg.sft_epochs, lr=cfg.sft_lr,
-                                  max_steps=cfg.sft_steps,
-                                  seed=cfg.seed))
+    model, result = cfg.work_dir / "pretrain", {}
+    for k in range(1, cfg.sft_passes + 1):
+        out = cfg.work_dir / ("sft" if k == cfg.sft_passes else f"sft-pass{k}")
+        if not _done(out):
+            result = run_sft(SFTStageConfig(model=model, train_file=cfg.skills_dir / "train.jsonl", out_dir=out,
+                                            epochs=cfg.sft_epochs, lr=cfg.sft_lr, max_steps=cfg.sft_steps,
+                                            seed=cfg.seed + k - 1))
+        model = out
+    return result
 
 
 def stage_reward(cfg: RecipeConfig) -> dict:
@@ -187,6 +194,8 @@ def run_recipe(cfg: RecipeConfig) -> dict[str, Any]:
         if _done(_stage_dir(cfg, name)):
             print(f"[recipe] {name}: done, skipped")
             record["stages"].setdefault(name, {"reused": True, "result": _saved_result(_stage_dir(cfg, name))})
+            if name in ("sft", "rl", "dpo") and not record["stages"][name].get("eval"):
+                record["stages"][name]["eval"] = evaluate_stage(cfg, name)["families"]
             continue
         print(f"[recipe] {name}: running", flush=True)
         start = time.perf_counter()
