@@ -269,8 +269,8 @@ def model_card(record: dict, skills_report: dict | None = None) -> str:
                             "train_loss", "pairwise_accuracy", "first_reward", "last_reward",
                             "final_reward_accuracy", "train", "test", "preference_pairs") if k in res]
         shown = ", ".join(f"{k} {res[k]:.4g}" if isinstance(res[k], float) else f"{k} {res[k]}" for k in keys)
-        minutes = (st.get("seconds") or 0) / 60
-        lines.append(f"| {name} | {minutes:.1f} | {shown}{' (from an earlier run)' if st.get('reused') else ''} |")
+        minutes = "—" if st.get("reused") else f"{(st.get('seconds') or 0) / 60:.1f}"
+        lines.append(f"| {name} | {minutes} | {shown}{' (from an earlier run)' if st.get('reused') else ''} |")
     evals = {n: st["eval"] for n, st in stages.items() if st.get("eval")}
     if evals:
         keys = sorted({f"{fam}:{k}" for e in evals.values() for fam, m in e.items() for k in m if k != "n"})
