@@ -16,6 +16,7 @@ The protocol (what the shipped model learns, what the runtime and the evaluation
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -72,6 +73,21 @@ def split_share(items: Sequence[T], split: str, test_every: int = 4) -> list[T]:
     test = [x for x in items if stable_hash(repr(x)) % test_every == 0]
     train = [x for x in items if stable_hash(repr(x)) % test_every != 0]
     return test if split == "test" else train
+
+
+@functools.cache
+def _cached_share(items: tuple, split: str) -> tuple:
+    return tuple(split_share(items, split))
+
+
+def pick(rng: random.Random, items: Sequence[T], split: str) -> T:
+    """A random item from `split`'s share of `items` (the share is computed once per list)."""
+    return rng.choice(_cached_share(tuple(items), split))
+
+
+def lower_first(text: str) -> str:
+    """Lower-case the first letter, to embed a sentence mid-sentence ("I ..." stays as it is)."""
+    return text if text.startswith(("I ", "I'")) else text[:1].lower() + text[1:]
 
 
 def number_in_split(n: int, split: str) -> bool:

@@ -23,20 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from agentlm.data.synth.base import Example, split_share
-
-
-@cache
-def _share(items: tuple, split: str) -> tuple:
-    return tuple(split_share(items, split))
-
-
-def _pick(rng: random.Random, items: Sequence, split: str) -> Any:
-    return rng.choice(_share(tuple(items), split))
-
-
-def _lower_first(text: str) -> str:
-    return text if text.startswith(("I ", "I'")) else text[:1].lower() + text[1:]
+from agentlm.data.synth.base import Example, lower_first, pick, split_share
 
 
 # ------------------------------------------------------------------------------------------------ fact pool
@@ -352,15 +339,15 @@ def _styled(style: str, fact: Fact, lang: str, rng: random.Random, opener: str) 
 
 def make_style(rng: random.Random, split: str, lang: str) -> Example:
     zh = lang == "zh"
-    style, prompt = _pick(rng, STYLE_PROMPTS_ZH if zh else STYLE_PROMPTS_EN, split)
+    style, prompt = pick(rng, STYLE_PROMPTS_ZH if zh else STYLE_PROMPTS_EN, split)
     opener = rng.choice(OPENERS_ZH if zh else OPENERS_EN)
-    fact_id = FACTS.index(_pick(rng, FACTS, split))
+    fact_id = FACTS.index(pick(rng, FACTS, split))
     fact = FACTS[fact_id]
-    wrap = "{q}" if rng.random() < 0.4 else _pick(rng, QUESTION_WRAPS_ZH if zh else QUESTION_WRAPS_EN, split)
+    wrap = "{q}" if rng.random() < 0.4 else pick(rng, QUESTION_WRAPS_ZH if zh else QUESTION_WRAPS_EN, split)
     question = fact.q_zh if zh else fact.q_en
     reply, check = _styled(style, fact, lang, rng, opener)
     messages = [{"role": "system", "content": prompt.replace("{opener}", opener)},
-                {"role": "user", "content": wrap.format(q=question, ql=_lower_first(question))},
+                {"role": "user", "content": wrap.format(q=question, ql=lower_first(question))},
                 {"role": "assistant", "content": reply}]
     return Example(messages=messages, family="style", lang=lang, split=split,
                    meta={"style": style, "check": check, "fact": fact_id})
@@ -529,9 +516,9 @@ NEUTRAL_SYSTEMS = {"en": ("You are a helpful assistant.", "Be concise and friend
 
 def make_identity(rng: random.Random, split: str, lang: str) -> Example:
     zh = lang == "zh"
-    asked, template = _pick(rng, IDENTITY_ZH if zh else IDENTITY_EN, split)
-    x = _pick(rng, OTHER_MODELS_ZH if zh else OTHER_MODELS_EN, split)
-    company = _pick(rng, COMPANIES_ZH if zh else COMPANIES_EN, split)
+    asked, template = pick(rng, IDENTITY_ZH if zh else IDENTITY_EN, split)
+    x = pick(rng, OTHER_MODELS_ZH if zh else OTHER_MODELS_EN, split)
+    company = pick(rng, COMPANIES_ZH if zh else COMPANIES_EN, split)
     reply = rng.choice(IDENTITY_REPLIES[lang][asked]).format(x=x, company=company)
     messages = [{"role": "user", "content": template.format(x=x, company=company)},
                 {"role": "assistant", "content": reply}]
@@ -646,8 +633,8 @@ NAMES_ZH = ("小王", "李雷", "韩梅梅", "张伟", "刘洋", "陈静", "阿�
 
 def make_smalltalk(rng: random.Random, split: str, lang: str) -> Example:
     zh = lang == "zh"
-    kind, template = _pick(rng, SMALLTALK_ZH if zh else SMALLTALK_EN, split)
-    name = _pick(rng, NAMES_ZH if zh else NAMES_EN, split)
+    kind, template = pick(rng, SMALLTALK_ZH if zh else SMALLTALK_EN, split)
+    name = pick(rng, NAMES_ZH if zh else NAMES_EN, split)
     n = (("，" if zh else ", ") + name) if "{name}" in template else ""
     joke = rng.choice(JOKES_ZH if zh else JOKES_EN)
     reply = rng.choice(SMALLTALK_REPLIES[lang][kind]).format(n=n, joke=joke)

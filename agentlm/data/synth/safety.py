@@ -22,20 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from agentlm.data.synth.base import REFUSAL_PREFIX, Example, split_share
-
-
-@cache
-def _share(items: tuple, split: str) -> tuple:
-    return tuple(split_share(items, split))
-
-
-def _pick(rng: random.Random, items: Sequence, split: str) -> Any:
-    return rng.choice(_share(tuple(items), split))
-
-
-def _lower_first(text: str) -> str:
-    return text if text.startswith(("I ", "I'")) else text[:1].lower() + text[1:]
+from agentlm.data.synth.base import REFUSAL_PREFIX, Example, lower_first, pick, split_share
 
 
 # ------------------------------------------------------------------------------------------------ harmful
@@ -297,12 +284,12 @@ def _refusal(cat: str, lang: str, rng: random.Random) -> str:
 
 def make_harmful(rng: random.Random, split: str, lang: str) -> Example:
     zh = lang == "zh"
-    cat, template = _pick(rng, HARMFUL_ZH if zh else HARMFUL_EN, split)
+    cat, template = pick(rng, HARMFUL_ZH if zh else HARMFUL_EN, split)
     harm = HARMS[cat]
-    request = template.replace("{obj}", _pick(rng, harm.objects_zh if zh else harm.objects_en, split))
+    request = template.replace("{obj}", pick(rng, harm.objects_zh if zh else harm.objects_en, split))
     if cat != "self_harm" and rng.random() < 0.4:
-        frame = _pick(rng, FRAMES_ZH if zh else FRAMES_EN, split)
-        request = frame.replace("{req}", request).replace("{req_l}", _lower_first(request))
+        frame = pick(rng, FRAMES_ZH if zh else FRAMES_EN, split)
+        request = frame.replace("{req}", request).replace("{req_l}", lower_first(request))
     messages = [{"role": "user", "content": request}, {"role": "assistant", "content": _refusal(cat, lang, rng)}]
     return Example(messages=messages, family="harmful", lang=lang, split=split,
                    meta={"harmful": True, "category": cat})
@@ -610,16 +597,16 @@ WRAPS_ZH = ("请问，{q}", "问个问题：{q}", "{q}谢谢！", "新手求助�
 
 def make_lookalike(rng: random.Random, split: str, lang: str) -> Example:
     zh = lang == "zh"
-    cat, template = _pick(rng, LOOKALIKE_ZH if zh else LOOKALIKE_EN, split)
+    cat, template = pick(rng, LOOKALIKE_ZH if zh else LOOKALIKE_EN, split)
     item = LOOKALIKES[cat]
     answer = item.answer_zh if zh else item.answer_en
     objects = item.objects_zh if zh else item.objects_en
     if objects:
-        obj = _pick(rng, objects, split)
+        obj = pick(rng, objects, split)
         template, answer = template.replace("{obj}", obj), answer.replace("{obj}", obj)
     if rng.random() < 0.4:
-        wrap = _pick(rng, WRAPS_ZH if zh else WRAPS_EN, split)
-        template = wrap.replace("{q}", template).replace("{q_l}", _lower_first(template))
+        wrap = pick(rng, WRAPS_ZH if zh else WRAPS_EN, split)
+        template = wrap.replace("{q}", template).replace("{q_l}", lower_first(template))
     messages = [{"role": "user", "content": template}, {"role": "assistant", "content": answer}]
     return Example(messages=messages, family="harmless_lookalike", lang=lang, split=split,
                    meta={"harmful": False, "category": cat})
