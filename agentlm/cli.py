@@ -228,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     from agentlm.cli_posttrain import register
 
     register(data_cmds, train_cmds, groups, _Formatter)
+    # Each surface registers its own sub-commands (one line each).
     return parser
 
 
