@@ -217,6 +217,7 @@ def _generate_kwargs(config: DecodingConfig, tokenizer: PreTrainedTokenizerBase,
         num_return_sequences=config.n,
         eos_token_id=stop_ids or None,
         pad_token_id=_pad_id(tokenizer, stop_ids),
+        use_cache=True,  # checkpoints saved by training may say use_cache=false: decoding is ~2.4x slower without
     )
     if config.strategy == "sample":  # pass all three: transformers otherwise defaults top_k to 50
         kwargs.update(

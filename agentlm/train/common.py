@@ -92,6 +92,8 @@ def finish_model(model: PreTrainedModel, tokenizer, out_dir: Path, record: dict[
         stops = stop_token_ids(tokenizer)
         model.generation_config = GenerationConfig(eos_token_id=stops or None,
                                                    pad_token_id=tokenizer.pad_token_id, bos_token_id=None)
+    if hasattr(model, "config"):
+        model.config.use_cache = True  # trainers switch the KV cache off; inference wants it back
     model.save_pretrained(out_dir, safe_serialization=True)
     if tokenizer is not None:
         tokenizer.save_pretrained(out_dir)
