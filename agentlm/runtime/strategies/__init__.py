@@ -1,0 +1,1 @@
+"""One module per reasoning strategy; each exposes plain node functions `(state, runtime) -> update`."""

@@ -1,0 +1,67 @@
+"""Retrieval-grounded answering: search the open indexes, show the passages as [n], answer with citations.
+
+Each source in the trace carries its number, so an [n] in the answer maps to one chunk of one document.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
+
+from agentlm.data.synth.base import NOT_IN_SOURCES
+from agentlm.runtime.prompts import GROUNDED_SYSTEM, numbered_sources
+from agentlm.runtime.state import AgentState, RunContext, add_step
+from agentlm.runtime.strategies.common import call_model, prompt, text_of
+
+_CITE_RE = re.compile(r"\[(\d+)\]")
+
+
+def search_indexes(indexes: list[Any], query: str, k: int) -> list[dict[str, Any]]:
+    """The k best hits over all indexes, numbered from 1, as source dicts."""
+    hits = [h for index in indexes for h in index.search(query, k=k)]
+    hits.sort(key=lambda h: h.score, reverse=True)
+    return [{"id": i, "doc": h.doc, "chunk": h.chunk, "score": round(float(h.score), 6), "text": h.text,
+             "title": getattr(h, "title", None)} for i, h in enumerate(hits[:k], 1)]
+
+
+def retrieve(state: AgentState, runtime: Runtime[RunContext]) -> dict:
+    ctx = runtime.context
+    started = time.perf_counter()
+    sources = search_indexes(ctx.indexes, state["question"], ctx.top_k) if ctx.indexes else []
+    get_stream_writer()({"type": "sources", "sources": sources})
+    return {"sources": sources, "steps": add_step(state, "retrieve", started, query=state["question"],
+                                                  hits=[{"id": s["id"], "doc": s["doc"], "chunk": s["chunk"],
+                                                         "score": s["score"]} for s in sources])}
+
+
+def fit_passages(texts: list[str], budget: int) -> list[str]:
+    """Trim passages so together they fit `budget` characters, the best-ranked keeping the most."""
+    out, left = [], budget
+    for i, text in enumerate(texts):
+        share = max(80, left // (len(texts) - i))
+        clipped = text if len(text) <= share else text[:share].rsplit(" ", 1)[0] + " …"
+        out.append(clipped)
+        left = max(0, left - len(clipped))
+    return out
+
+
+def grounded_answer(state: AgentState, runtime: Runtime[RunContext]) -> dict:
+    ctx = runtime.context
+    sources = state.get("sources", [])
+    if not ctx.indexes:
+        return {"answer": "No index is open: give the agent an index (--index NAME) to answer from documents.",
+                "steps": add_step(state, "grounded", note="no index")}
+    if not sources:
+        return {"answer": NOT_IN_SOURCES[state["lang"]], "steps": add_step(state, "grounded", note="no hits")}
+    passages = fit_passages([s["text"] for s in sources], ctx.source_chars)
+    system = GROUNDED_SYSTEM[state["lang"]].format(sources=numbered_sources(passages))
+    reply, update = call_model(ctx, state, prompt(state, ctx, system), "grounded")
+    answer = text_of(reply).strip()
+    cited = sorted({int(n) for n in _CITE_RE.findall(answer) if 1 <= int(n) <= len(sources)})
+    update["steps"][-1]["citations"] = {str(n): {"doc": sources[n - 1]["doc"], "chunk": sources[n - 1]["chunk"]}
+                                        for n in cited}
+    return {**update, "answer": answer}
