@@ -5,6 +5,10 @@ calculator results the model sees in training are exactly what the tool returns 
 
 Allowed: numbers, `+ - * / // % **`, unary minus/plus, parentheses and the functions sqrt, abs, round,
 min, max. `^`, `×` and `÷` are read as `**`, `*` and `/`. Anything else raises ValueError.
+
+Time and memory are bounded by construction: characters outside a small set (quotes, brackets, colons, ...)
+are refused before parsing, the text is at most MAX_LENGTH characters and MAX_DEPTH deep, and every number,
+intermediate or final, is at most MAX_ABS in size (powers are checked before they are computed).
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
+import threading
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +29,9 @@ MAX_ABS = 1e15  # largest magnitude of any number, intermediate or final
 MAX_EXPONENT = 100
 MAX_DEPTH = 40  # nesting of the syntax tree
 MAX_DECIMALS = 6
+
+_ALLOWED = re.compile(r"[0-9A-Za-z_.,+\-*/%()^×÷ \t\n]*")  # letters for function names and 1e5
+_PARSE_LOCK = threading.Lock()  # warnings.catch_warnings is not thread-safe
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -75,7 +85,7 @@ def _power(base: Number, exponent: Number) -> Number:
         raise ValueError("division by zero")
     if base < 0 and not float(exponent).is_integer():
         raise ValueError("fractional power of a negative number")
-    if abs(base) > 1 and exponent > 0 and exponent * math.log10(abs(base)) > math.log10(MAX_ABS):
+    if base != 0 and exponent * math.log10(abs(base)) > math.log10(MAX_ABS):  # also 0.001 ** -100
         raise ValueError(f"result too large (limit is {MAX_ABS:.0e})")
     return base**exponent
 
@@ -97,7 +107,9 @@ def _eval(node: ast.AST, depth: int) -> Number:
             raise ValueError("division by zero")
         return _checked(_BINARY[type(node.op)](left, right))
     if isinstance(node, ast.Call):
-        name = node.func.id if isinstance(node.func, ast.Name) else type(node.func).__name__
+        if not isinstance(node.func, ast.Name):
+            raise ValueError(f"only the functions {', '.join(FUNCTIONS)} can be called")
+        name = node.func.id
         if name not in FUNCTIONS:
             raise ValueError(f"unsupported function {name!r}; allowed: {', '.join(FUNCTIONS)}")
         if node.keywords:
@@ -117,14 +129,22 @@ def evaluate(expression: str) -> Number:
         raise ValueError("expression must be a string")
     if len(expression) > MAX_LENGTH:
         raise ValueError(f"expression too long ({len(expression)} characters, limit is {MAX_LENGTH})")
+    if bad := _ALLOWED.sub("", expression):
+        raise ValueError(f"character {bad[0]!r} is not allowed: use numbers, + - * / // % ** ( ) and "
+                         f"{', '.join(FUNCTIONS)}")
     text = expression.strip().replace("^", "**").replace("×", "*").replace("÷", "/")
     if not text:
         raise ValueError("empty expression")
     try:
-        tree = ast.parse(text, mode="eval")
-    except (SyntaxError, RecursionError, MemoryError) as err:
+        with _PARSE_LOCK, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "1if 2else 3" warns before it fails as unsupported syntax
+            tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as err:
         raise ValueError(f"invalid expression: {expression!r}") from err
-    return _eval(tree.body, 0)
+    try:
+        return _eval(tree.body, 0)
+    except (ArithmeticError, RecursionError) as err:  # a safety net: the checks above should catch these first
+        raise ValueError(f"cannot evaluate {expression!r}: {err}") from err
 
 
 def format_number(x: Number) -> str:

@@ -1,0 +1,1 @@
+"""An example AgentLM tool plugin package (see README.md)."""
