@@ -21,8 +21,8 @@ RAG_MIN_SIMILARITY = 0.3
 
 _CHECK_RE = re.compile(r"here is my (attempt|answer|solution)|check (it|this|my)|is (this|it|that) (right|correct)|"
                        r"verify|proofread|critique|检查|对吗|核对|批改", re.IGNORECASE)
-_MULTI_RE = re.compile(r"\b(first|then|after that|and also|afterwards|finally|as well as)\b|先|然后|接着|之后|再帮|并且|另外|；",
-                       re.IGNORECASE)
+_MULTI_RE = re.compile(r"\b(first|then|after that|and also|afterwards|finally|as well as)\b|"
+                       r"先|然后|接着|之后|再帮|并且|另外|；", re.IGNORECASE)
 _OPERATOR_RE = re.compile(r"\d\s*[-+*/×÷^%]\s*\d|\d\s*%")
 _MATH_WORDS_RE = re.compile(r"\b(how (many|much)|total|sum|product|difference|cost|costs|percent|average|"
                             r"calculate|compute|value of|times|divided|plus|minus|left|remain)\b|"
@@ -49,6 +49,23 @@ def matching_tool(question: str, tool_names: list[str]) -> str | None:
         if any(k in q for k in _KEYWORDS.get(name, ())) or any(re.search(rf"\b{re.escape(w)}", q) for w in words):
             return name
     return None
+
+
+def rank_tools(question: str, tools: Any) -> list[str]:
+    """Tool names, the most relevant to the question first (keywords, then shared words with name and description).
+
+    Small models read a short context, so the agent shows only the best few tools (`RunContext.max_tools`).
+    """
+    q_words = {w for w in re.split(r"\W+", question.casefold()) if len(w) > 2 and w not in _STOP}
+
+    def score(name: str) -> tuple[int, int]:
+        keyword = int(matching_tool(question, [name]) is not None)
+        fn = tools[name].schema()["function"]
+        words = set(re.split(r"[_\W]+", f"{name} {fn.get('description', '')}".casefold()))
+        return keyword, len(q_words & words)
+
+    names = tools.names()
+    return sorted(names, key=lambda n: score(n), reverse=True)
 
 
 def best_similarity(indexes: list[Any], question: str) -> float:

@@ -56,6 +56,8 @@ class RunContext:
     top_k: int = 4  # passages retrieved for grounded answers
     source_chars: int = 1200  # passage text shown to the model in total (small models have short contexts)
     few_shot_k: int = 2
+    max_tools: int | None = 3  # tools shown to the model per run, most relevant first (None: all)
+    tool_choice: str | dict | None = None  # "auto", "required", or a tool name to force (OpenAI semantics)
     approve_tools: bool | frozenset[str] = False  # True: every tool call waits for approval; or a set of names
     system_prompt: str | None = None
     history_turns: int = 2  # earlier question/answer pairs of the thread shown to the model

@@ -25,9 +25,10 @@ def prompt(state: AgentState, ctx: RunContext, system: str | None = None,
 
 
 def call_model(ctx: RunContext, state: AgentState, messages: list[AnyMessage], node: str,
-               tools: list[dict[str, Any]] | None = None, **kwargs: Any) -> tuple[AIMessage, dict[str, Any]]:
+               tools: list[dict[str, Any]] | None = None, tool_choice: str | dict | None = None,
+               **kwargs: Any) -> tuple[AIMessage, dict[str, Any]]:
     """One model call; returns the reply and the state update recording it as a step."""
-    model = ctx.model.bind_tools(tools) if tools else ctx.model
+    model = ctx.model.bind_tools(tools, tool_choice=tool_choice) if tools else ctx.model
     started = time.perf_counter()
     reply = model.invoke(messages, **kwargs)
     step: dict[str, Any] = {"node": node, "content": reply.content}

@@ -32,7 +32,7 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict:
     ctx = runtime.context
     lang = state["lang"]
     work = prompt(state, ctx, f"{PLAN_SYSTEM[lang]}\n{TOOLS_SYSTEM[lang]}")
-    reply, update = call_model(ctx, state, work, "plan", tools=tool_schemas(ctx))
+    reply, update = call_model(ctx, state, work, "plan", tools=tool_schemas(ctx, state["question"]))
     steps = parse_plan(text_of(reply))
     update["steps"] = add_step(update, "plan", items=steps)
     return {**update, "work": [*work, reply], "plan": steps, "plan_step": 0, "replans": 0,

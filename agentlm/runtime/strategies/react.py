@@ -15,13 +15,22 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
+from agentlm.runtime.chat_model import tool_call_error
 from agentlm.runtime.prompts import BAD_TOOL_CALL, DECLINED, TOOLS_SYSTEM
+from agentlm.runtime.routing import rank_tools
 from agentlm.runtime.state import AgentState, RunContext, add_step
 from agentlm.runtime.strategies.common import call_model, prompt, text_of
 
 
-def tool_schemas(ctx: RunContext) -> list[dict[str, Any]]:
-    return ctx.tools.schemas() if ctx.tools is not None and len(ctx.tools) else []
+def tool_schemas(ctx: RunContext, question: str) -> list[dict[str, Any]]:
+    """The schemas shown to the model: the `max_tools` most relevant to the question."""
+    if ctx.tools is None or not len(ctx.tools):
+        return []
+    names = rank_tools(question, ctx.tools)[: ctx.max_tools] if ctx.max_tools else ctx.tools.names()
+    forced = ctx.tool_choice if isinstance(ctx.tool_choice, str) else None
+    if forced in ctx.tools and forced not in names:  # a forced tool is always shown
+        names = [forced, *names[:-1]]
+    return [ctx.tools[n].schema() for n in names]
 
 
 def agent(state: AgentState, runtime: Runtime[RunContext]) -> dict:
@@ -30,7 +39,8 @@ def agent(state: AgentState, runtime: Runtime[RunContext]) -> dict:
     if state.get("model_calls", 0) >= ctx.max_steps:
         return {"stopped": "step_limit", "next": "finish"}
     work = state.get("work") or prompt(state, ctx, TOOLS_SYSTEM[state["lang"]])
-    reply, update = call_model(ctx, state, work, state["strategy"], tools=tool_schemas(ctx))
+    reply, update = call_model(ctx, state, work, state["strategy"], tools=tool_schemas(ctx, state["question"]),
+                               tool_choice=ctx.tool_choice)
     return {**update, "work": [*work, reply], "answer": text_of(reply).strip(), "next": after_model(ctx, state, reply)}
 
 
@@ -92,11 +102,11 @@ def tools(state: AgentState, runtime: Runtime[RunContext]) -> dict:
         update["sources"] += _sources_from(record, len(update["sources"]))
         writer({"type": "tool_call", **record})
     for bad in reply.invalid_tool_calls:
-        error = bad.get("error") or "the call is not valid JSON"
+        error = tool_call_error(bad)
         update["steps"] = add_step(update, "tool_error", raw=bad.get("args"), error=error)
         writer({"type": "tool_error", "raw": bad.get("args"), "error": error})
     if reply.invalid_tool_calls:
-        out.append(HumanMessage(BAD_TOOL_CALL[lang].format(error=reply.invalid_tool_calls[0].get("error"))))
+        out.append(HumanMessage(BAD_TOOL_CALL[lang].format(error=tool_call_error(reply.invalid_tool_calls[0]))))
     plan_step = state.get("plan_step", 0) + (1 if reply.tool_calls else 0)
     return {**update, "work": [*state["work"], *out], "approvals": {}, "plan_step": plan_step, "next": "agent"}
 
