@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessageChunk
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
@@ -155,7 +156,7 @@ class Agent:
                 yield payload
             elif mode == "messages":
                 chunk, meta = payload
-                if meta.get("langgraph_node") != "route" and isinstance(chunk.content, str) and chunk.content:
+                if isinstance(chunk, AIMessageChunk) and isinstance(chunk.content, str) and chunk.content:
                     yield {"type": "token", "text": chunk.content, "node": meta.get("langgraph_node")}
             elif "__interrupt__" in payload:
                 pending = payload["__interrupt__"][0].value

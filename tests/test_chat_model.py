@@ -153,14 +153,14 @@ def test_a_training_style_prompt_gives_a_parsed_tool_call(chat: LocalChatModel) 
 
 def test_tool_choice_forces_a_call_by_prefilling_it(chat: LocalChatModel) -> None:
     prompt = chat.render_prompt(MATH, [CALCULATOR, WEATHER], tool_choice="get_weather")
-    assert prompt.endswith('<|assistant|>\n<tool_call>{"name": "get_weather", "arguments": ')
+    assert prompt.endswith('<|assistant|>\n<tool_call>{"name": "get_weather", "arguments":')
     assert chat.render_prompt(MATH, [CALCULATOR, WEATHER], tool_choice="required").endswith('<tool_call>{"name": "')
     # One new token cannot finish the forced call's JSON: the truncated call must come back as invalid.
     reply = chat.bind_tools([CALCULATOR], tool_choice="any").invoke(MATH, max_tokens=1)
     assert not reply.tool_calls
     [bad] = reply.invalid_tool_calls
     assert bad["name"] == "calculator" and "not valid JSON" in bad["error"]
-    assert bad["args"].startswith('<tool_call>{"name": "calculator", "arguments": ')
+    assert bad["args"].startswith('<tool_call>{"name": "calculator", "arguments":')
     assert reply.response_metadata["finish_reason"] == "length"
     with pytest.raises(ValueError, match="not one of the bound tools"):
         chat.bind_tools([CALCULATOR], tool_choice="get_weather")

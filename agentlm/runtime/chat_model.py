@@ -49,6 +49,10 @@ _NAME_RE = re.compile(r'"name"\s*:\s*"((?:[^"\\]|\\.)+)"')
 # ---------------------------------------------------------------- shared helpers (also used by OpenAIChatModel)
 
 
+class ContextLengthError(ValueError):
+    """The prompt does not fit the model's context window."""
+
+
 def new_call_id() -> str:
     """A fresh tool-call id in OpenAI's style."""
     return f"call_{uuid.uuid4().hex[:24]}"
@@ -305,7 +309,7 @@ def _prefill(choice: str | dict[str, Any] | None, tools: list[dict[str, Any]]) -
     if choice == "required":
         return '<tool_call>{"name": "'
     if isinstance(choice, dict):
-        return '<tool_call>{"name": ' + json.dumps(choice["function"]["name"], ensure_ascii=False) + ', "arguments": '
+        return '<tool_call>{"name": ' + json.dumps(choice["function"]["name"], ensure_ascii=False) + ', "arguments":'
     return ""
 
 
@@ -481,7 +485,7 @@ class LocalChatModel(BaseChatModel):
         context = getattr(model.config, "max_position_embeddings", None)
         if context:
             if prompt_tokens >= context:
-                raise ValueError(f"The prompt is {prompt_tokens} tokens but {self.model_name} reads at most "
+                raise ContextLengthError(f"The prompt is {prompt_tokens} tokens but {self.model_name} reads at most "
                                  f"{context}: shorten the conversation")
             max_tokens = min(max_tokens, context - prompt_tokens)
         temperature = option("temperature")

@@ -20,7 +20,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
-from agentlm.runtime.prompts import FOUND_SO_FAR, STEP_LIMIT, language
+from agentlm.runtime.prompts import CONTEXT_LIMIT, FOUND_SO_FAR, STEP_LIMIT, language
 from agentlm.runtime.routing import choose_strategy
 from agentlm.runtime.state import STRATEGIES, AgentState, RunContext
 from agentlm.runtime.strategies import cot, direct, few_shot, plan_execute, rag, react, reflection, self_consistency
@@ -53,9 +53,10 @@ def route(state: AgentState, runtime: Runtime[RunContext]) -> dict:
 def finish(state: AgentState, runtime: Runtime[RunContext]) -> dict:
     """The final answer (a graceful one when the step limit ended the run) joins the thread."""
     answer = state.get("answer", "")
-    if state.get("stopped") == "step_limit":
+    if state.get("stopped"):
         lang = state["lang"]
-        answer = STEP_LIMIT[lang].format(steps=runtime.context.max_steps)
+        template = STEP_LIMIT if state["stopped"] == "step_limit" else CONTEXT_LIMIT
+        answer = template[lang].format(steps=runtime.context.max_steps)
         if state.get("tool_calls"):
             answer += FOUND_SO_FAR[lang].format(found=_short(state["tool_calls"][-1]["result"]))
     get_stream_writer()({"type": "answer", "answer": answer})

@@ -49,6 +49,10 @@ STEP_LIMIT = {
     "en": "I stopped after {steps} steps without reaching a final answer.",
     "zh": "我在 {steps} 步之后停了下来，没有得到最终答案。",
 }
+CONTEXT_LIMIT = {
+    "en": "I stopped because the conversation no longer fits the model's context.",
+    "zh": "对话已超出模型的上下文长度，我停了下来。",
+}
 FOUND_SO_FAR = {"en": " What I found so far: {found}", "zh": " 目前得到的信息：{found}"}
 
 

@@ -15,7 +15,7 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from agentlm.runtime.chat_model import tool_call_error
+from agentlm.runtime.chat_model import ContextLengthError, tool_call_error
 from agentlm.runtime.prompts import BAD_TOOL_CALL, DECLINED, TOOLS_SYSTEM
 from agentlm.runtime.routing import rank_tools
 from agentlm.runtime.state import AgentState, RunContext, add_step
@@ -39,8 +39,13 @@ def agent(state: AgentState, runtime: Runtime[RunContext]) -> dict:
     if state.get("model_calls", 0) >= ctx.max_steps:
         return {"stopped": "step_limit", "next": "finish"}
     work = state.get("work") or prompt(state, ctx, TOOLS_SYSTEM[state["lang"]])
-    reply, update = call_model(ctx, state, work, state["strategy"], tools=tool_schemas(ctx, state["question"]),
-                               tool_choice=ctx.tool_choice)
+    try:
+        reply, update = call_model(ctx, state, work, state["strategy"], tools=tool_schemas(ctx, state["question"]),
+                                   tool_choice=ctx.tool_choice)
+    except ContextLengthError as err:
+        if not state.get("work"):
+            raise
+        return {"stopped": "context_limit", "next": "finish", "steps": add_step(state, "stopped", reason=str(err))}
     return {**update, "work": [*work, reply], "answer": text_of(reply).strip(), "next": after_model(ctx, state, reply)}
 
 

@@ -1,0 +1,140 @@
+"""The agent graph with the real shipped model: every strategy, tools, step limits, approvals, threads, streaming."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agentlm.agent import Agent
+from agentlm.data.synth.safe_arith import evaluate, format_number
+from agentlm.runtime.chat_model import LocalChatModel
+from agentlm.runtime.models import DEFAULT_MODEL_DIR
+
+MATH = "Julia saves $74 every week for 25 weeks, then spends $164 on a gift. How much money is left?"
+
+
+@pytest.fixture(scope="module")
+def model() -> LocalChatModel:
+    return LocalChatModel(model_path=str(DEFAULT_MODEL_DIR), max_tokens=64)
+
+
+@pytest.fixture(scope="module")
+def agent(model: LocalChatModel) -> Agent:
+    return Agent(model)
+
+
+def test_direct_few_steps_and_json_shape(agent: Agent) -> None:
+    result = agent.run("Who are you?", strategy="direct")
+    assert result.strategy == "direct" and result.answer
+    assert [s["type"] for s in result.steps] == ["route", "model"]
+    data = json.loads(json.dumps(result.to_dict()))  # plain JSON all the way down
+    assert {"answer", "strategy", "steps", "tool_calls", "sources", "votes"} <= set(data)
+
+
+def test_cot_and_self_consistency_vote(agent: Agent) -> None:
+    cot = agent.run(MATH, strategy="cot")
+    assert cot.strategy == "cot" and cot.steps[-1]["node"] == "cot"
+    sc = agent.run(MATH, strategy="self_consistency", samples=5, temperature=0.9)
+    votes = sc.votes
+    assert votes is not None and votes["samples"] == 5
+    paths = [s for s in sc.steps if s["type"] == "path"]
+    assert len(paths) == votes["paths"] and votes["paths"] in (3, 5)  # 3 when the first batch agrees
+    assert votes["stopped_early"] == (votes["paths"] == 3) and votes["rounds"] == (1 if votes["paths"] == 3 else 2)
+    assert sum(votes["counts"].values()) <= votes["paths"]
+    assert votes["winner"] == max(votes["counts"], key=votes["counts"].get)
+    assert {p["round"] for p in paths} == set(range(1, votes["rounds"] + 1))
+
+
+def test_react_calls_the_real_calculator(agent: Agent) -> None:
+    result = agent.run("Find the value of (82 + 30) * 25.", tool_choice="calculator", max_steps=3)
+    assert result.strategy == "react" and "calculator" in result.reason
+    first = result.tool_calls[0]
+    assert first["name"] == "calculator" and first["ok"]
+    assert first["result"] == format_number(evaluate(first["arguments"]["expression"]))
+    kinds = [s["type"] for s in result.steps]
+    assert kinds[:3] == ["route", "model", "tool"]
+
+
+def test_plan_execute_and_reflection(agent: Agent) -> None:
+    plan = agent.run("Can you please first work out 3172 / 52, then tell me what the weather is like in Dubai?")
+    assert plan.strategy == "plan_execute"
+    assert any(s["type"] == "plan" for s in plan.steps) and plan.steps[-1]["type"] in ("synthesis", "replan", "model")
+    refl = agent.run("A ribbon 14 cm long is cut into 2 equal pieces. Here is my attempt: 14 / 2 = 6. Check it?")
+    assert refl.strategy == "reflection"
+    assert [s.get("node") for s in refl.steps if s["type"] == "model"] == ["draft", "critique"]
+    assert any(s["type"] == "revision" for s in refl.steps)
+
+
+def test_broken_tool_calls_go_back_to_the_model_and_the_step_limit_ends_gracefully(model: LocalChatModel) -> None:
+    # A forced call cut off after 6 tokens is broken JSON: the graph must feed the error back, not crash.
+    tiny = Agent(model.model_copy(update={"max_tokens": 6}), max_steps=2)
+    result = tiny.run("Find the value of 12 * 4.", strategy="react", tool_choice="calculator")
+    errors = [s for s in result.steps if s["type"] == "tool_error"]
+    assert len(errors) == 2 and all(e["error"] for e in errors)
+    assert result.stopped == "step_limit" and result.answer.startswith("I stopped after 2 steps")
+
+
+def test_approval_interrupt_then_resume(model: LocalChatModel) -> None:
+    agent = Agent(model, approve_tools=["calculator"], max_steps=2)
+    paused = agent.run("Find the value of 7 * 6.", strategy="react", tool_choice="calculator")
+    assert paused.pending is not None and paused.answer == "" and not paused.tool_calls
+    call = paused.pending["tool_calls"][0]
+    assert call["name"] == "calculator"
+    declined = agent.resume(paused.thread_id, {call["id"]: False}, tool_choice="calculator")
+    assert declined.tool_calls[0]["ok"] is False and "declined" in declined.tool_calls[0]["result"]
+    assert any(s["type"] == "approval" for s in declined.steps)
+    again = agent.run("Find the value of 7 * 6.", strategy="react", tool_choice="calculator")
+    done = agent.resume(again.thread_id, "approve", tool_choice="calculator")
+    assert done.tool_calls[0]["ok"] is True
+
+
+def test_threads_persist_across_agents(model: LocalChatModel, tmp_path: Path) -> None:
+    db = tmp_path / "threads.sqlite"
+    with Agent(model, tools=None, checkpoint_db=db) as first:
+        first.run("Hello!", thread_id="t1", strategy="direct")
+        first.run("Who are you?", thread_id="t1", strategy="direct")
+    with Agent(model, tools=None, checkpoint_db=db) as second:
+        history = second.history("t1")
+        assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
+        assert history[2]["content"] == "Who are you?"
+        assert "t1" in second.threads()
+
+
+def test_stream_yields_route_tokens_answer_and_result(agent: Agent) -> None:
+    events = list(agent.stream("Who are you?", strategy="direct"))
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "route" and kinds[-1] == "result" and "answer" in kinds
+    tokens = "".join(e["text"] for e in events if e["type"] == "token")
+    assert tokens.strip() == events[-1]["result"].answer
+
+
+def test_plugin_written_from_scratch_is_used_without_retraining(model: LocalChatModel, tmp_path: Path) -> None:
+    (tmp_path / "shout.py").write_text(
+        "from agentlm import tool\n\n\n@tool\ndef shout(text: str) -> str:\n"
+        "    \"\"\"Repeat the text in capital letters.\n\n    Args:\n        text: What to shout.\n    \"\"\"\n"
+        "    return text.upper() + '!'\n")
+    agent = Agent(model, tools=None, tools_dirs=[tmp_path], max_steps=2)
+    assert agent.tools.names() == ["shout"]
+    result = agent.run("Shout hello for me.", strategy="react", tool_choice="shout")
+    call = result.tool_calls[0]
+    # The small model may fill the arguments wrongly; what matters here is that the plugin answered the call.
+    assert call["name"] == "shout" and call["result"] == agent.tools.call("shout", call["arguments"]).content
+
+
+def test_ask_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    from agentlm.cli import main
+
+    assert main(["ask", MATH, "--strategy", "self_consistency", "--samples", "3", "--json", "--no-tools"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["strategy"] == "self_consistency" and isinstance(data["answer"], str)
+    assert isinstance(data["steps"], list) and isinstance(data["tool_calls"], list)
+    assert isinstance(data["sources"], list) and data["votes"]["samples"] == 3
+
+
+def test_unknown_strategy_and_empty_question_are_clear_errors(agent: Agent) -> None:
+    with pytest.raises(ValueError, match="unknown strategy"):
+        agent.run("hi", strategy="telepathy")
+    with pytest.raises(ValueError, match="empty"):
+        agent.run("   ")
