@@ -138,3 +138,32 @@ def test_unknown_strategy_and_empty_question_are_clear_errors(agent: Agent) -> N
         agent.run("hi", strategy="telepathy")
     with pytest.raises(ValueError, match="empty"):
         agent.run("   ")
+
+
+def test_the_same_graph_over_an_openai_compatible_server(model: LocalChatModel) -> None:
+    from _model_server import create_app, serve
+
+    from agentlm.runtime.openai_model import OpenAIChatModel
+
+    with serve(create_app(model)) as base:
+        remote = OpenAIChatModel(base_url=f"{base}/v1", model="agentlm-small", max_tokens=64)
+        agent = Agent(remote, max_steps=2)
+        result = agent.run("Find the value of 9 * 8.", strategy="react", tool_choice="calculator")
+        call = result.tool_calls[0]
+        assert call["name"] == "calculator"
+        assert call["result"] == agent.tools.call("calculator", call["arguments"]).content
+        sc = agent.run(MATH, strategy="self_consistency", samples=3)
+        assert sc.votes["paths"] == 3 and sc.votes["rounds"] >= 1
+
+
+def test_async_run_and_stream(agent: Agent) -> None:
+    import asyncio
+
+    async def main() -> tuple:
+        result = await agent.arun("Who are you?", strategy="direct")
+        events = [e async for e in agent.astream("Who are you?", strategy="direct")]
+        return result, events
+
+    result, events = asyncio.run(main())
+    assert result.answer and events[-1]["type"] == "result"
+    assert events[-1]["result"].answer == result.answer  # greedy decoding: the same answer both ways
