@@ -81,13 +81,14 @@ class Agent:
         self.model = model if isinstance(model, BaseChatModel) else _load_model(model)
         self.indexes = _open_indexes(index)
         self.tools = _tool_registry(tools, tools_dirs)
-        if self.tools is not None:
-            self.tools.setup({"index": self.indexes[0] if self.indexes else None, "indexes": self.indexes})
         self.strategy = strategy
         self.context = RunContext(
             model=self.model, tools=self.tools, indexes=self.indexes, samples=samples, temperature=temperature,
             top_p=top_p, max_steps=max_steps, top_k=top_k, few_shot_k=few_shot_k, system_prompt=system_prompt,
             approve_tools=approve_tools if isinstance(approve_tools, bool) else frozenset(approve_tools))
+        if self.tools is not None:  # e.g. the knowledge-base tool searches the first index
+            self.tools.setup({"index": self.indexes[0] if self.indexes else None, "indexes": self.indexes,
+                              "top_k": min(top_k, 3), "source_chars": self.context.source_chars // 2})
         self._conn = None
         if checkpoint_db is not None:
             from langgraph.checkpoint.sqlite import SqliteSaver

@@ -167,3 +167,59 @@ def test_async_run_and_stream(agent: Agent) -> None:
     result, events = asyncio.run(main())
     assert result.answer and events[-1]["type"] == "result"
     assert events[-1]["result"].answer == result.answer  # greedy decoding: the same answer both ways
+
+
+DOCS = {
+    "harbor.txt": "The lighthouse at Varn Harbor was built in 1872 by the engineer Maren Valcott. "
+                  "It is 31 metres tall and its light can be seen from 40 kilometres away.",
+    "espresso.md": "# Espresso\n\nEspresso is brewed by forcing hot water through finely ground coffee.\n\n"
+                   "## Water\nThe water should be between 90 and 96 degrees Celsius.\n",
+    "tea.rst": "Green tea\n=========\n\nGreen tea is steeped at 80 degrees Celsius for two minutes.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory):
+    from agentlm.retrieval import Index
+
+    folder = tmp_path_factory.mktemp("docs")
+    for name, text in DOCS.items():
+        (folder / name).write_text(text)
+    idx = Index.create(tmp_path_factory.mktemp("indexes") / "docs")
+    idx.add([folder])
+    yield idx
+    idx.close()
+
+
+def test_rag_answers_from_the_index_with_numbered_sources(model: LocalChatModel, index) -> None:
+    agent = Agent(model, index=index)
+    result = agent.run("Who built the lighthouse at Varn Harbor?")
+    assert result.strategy == "rag" and "similarity" in result.reason  # auto: a close passage exists
+    assert [s["id"] for s in result.sources] == list(range(1, len(result.sources) + 1))
+    assert result.sources[0]["doc"].endswith("harbor.txt") and "Maren Valcott" in result.sources[0]["text"]
+    assert all({"doc", "chunk", "score", "text"} <= set(s) for s in result.sources)
+    grounded = result.steps[-1]
+    assert grounded["node"] == "grounded" and isinstance(grounded["citations"], dict)
+    for n, where in grounded["citations"].items():  # every [n] in the answer maps to its chunk
+        assert f"[{n}]" in result.answer and where["chunk"] == result.sources[int(n) - 1]["chunk"]
+    far = agent.run("Tell me a joke about penguins.")
+    assert far.strategy == "direct" and "similarity" in far.reason
+
+
+def test_knowledge_base_tool_results_become_sources(model: LocalChatModel, index) -> None:
+    agent = Agent(model, index=index, max_steps=2)
+    result = agent.run("Search my documents: who built the lighthouse?", strategy="react",
+                       tool_choice="search_knowledge_base")
+    call = result.tool_calls[0]
+    assert call["name"] == "search_knowledge_base" and call["ok"]
+    assert result.sources and result.sources[0]["text"] in call["result"] and result.sources[0]["chunk"] is not None
+
+
+def test_few_shot_picks_similar_examples(agent: Agent) -> None:
+    result = agent.run("Calculate 64 * 12.", strategy="few_shot")
+    examples = result.steps[-1]["examples"]
+    assert len(examples) == 2 and all(any(ch.isdigit() for ch in e["question"]) for e in examples)
+    cot = agent.run("Calculate 64 * 12.", strategy="few_shot_cot")
+    assert all("Step" in e["answer"] or "步" in e["answer"] for e in cot.steps[-1]["examples"])
+    zh = agent.run("北京今天天气怎么样？", strategy="few_shot")
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in e["question"]) for e in zh.steps[-1]["examples"])

@@ -19,12 +19,15 @@ class SearchKnowledgeBase(Tool):
     description = "Search the user's document index"
     timeout = 30.0
 
-    def __init__(self, index: Any = None, k: int = 5) -> None:
+    def __init__(self, index: Any = None, k: int = 5, max_chars: int | None = None) -> None:
         self.index = index
         self.k = k
+        self.max_chars = max_chars  # passage text returned in total; small models read short contexts
 
     def setup(self, context: Mapping[str, Any]) -> None:
         self.index = context.get("index")
+        self.k = int(context.get("top_k") or self.k)
+        self.max_chars = context.get("source_chars", self.max_chars)
 
     def run(self, query: str) -> list[dict[str, Any]]:
         """Return the best passages as [{"id": 1, "text": "...", "source": "doc", "chunk": 3}, ...], best first.
@@ -37,11 +40,18 @@ class SearchKnowledgeBase(Tool):
         if not query.strip():
             raise ToolError("query is empty: say what to look for")
         hits = self.index.search(query, k=self.k)
-        passages = [{"id": i, "text": _field(hit, "text"), "source": str(_field(hit, "doc")),
-                     "chunk": _field(hit, "chunk")} for i, hit in enumerate(hits, 1)]
+        share = self.max_chars // max(1, len(hits)) if self.max_chars else None
+        passages = [{"id": i, "text": _clip(" ".join(str(_field(hit, "text")).split()), share),
+                     "source": str(_field(hit, "doc")), "chunk": _field(hit, "chunk")} for i, hit in enumerate(hits, 1)]
         if not passages:
             raise ToolError("no documents matched the query")
         return passages
+
+
+def _clip(text: str, limit: int | None) -> str:
+    if limit is None or len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def _field(hit: Any, name: str) -> Any:

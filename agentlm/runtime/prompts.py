@@ -33,7 +33,7 @@ CONTINUE_PLAN = {
     "zh": "继续执行计划的第{n}步：{step}",
 }
 GROUNDED_SYSTEM = {
-    "en": "Use the following passages to answer the user.\n{sources}",
+    "en": "Answer questions using only these sources and cite them as [n].\n{sources}",
     "zh": "只能根据以下资料回答问题，并注明出处。\n{sources}",
 }
 CRITIQUE_USER = {

@@ -39,13 +39,20 @@ def agent(state: AgentState, runtime: Runtime[RunContext]) -> dict:
     if state.get("model_calls", 0) >= ctx.max_steps:
         return {"stopped": "step_limit", "next": "finish"}
     work = state.get("work") or prompt(state, ctx, TOOLS_SYSTEM[state["lang"]])
-    try:
-        reply, update = call_model(ctx, state, work, state["strategy"], tools=tool_schemas(ctx, state["question"]),
-                                   tool_choice=ctx.tool_choice)
-    except ContextLengthError as err:
-        if not state.get("work"):
-            raise
-        return {"stopped": "context_limit", "next": "finish", "steps": add_step(state, "stopped", reason=str(err))}
+    schemas = tool_schemas(ctx, state["question"])
+    while True:  # a short context: show fewer tools (least relevant dropped first) until the prompt fits
+        try:
+            reply, update = call_model(ctx, state, work, state["strategy"], tools=schemas,
+                                       tool_choice=ctx.tool_choice if schemas else None)
+            break
+        except ContextLengthError as err:
+            if schemas and not (len(schemas) == 1 and ctx.tool_choice):
+                schemas = schemas[:-1]
+                continue
+            if not state.get("work"):
+                raise
+            return {"stopped": "context_limit", "next": "finish",
+                    "steps": add_step(state, "stopped", reason=str(err))}
     return {**update, "work": [*work, reply], "answer": text_of(reply).strip(), "next": after_model(ctx, state, reply)}
 
 
