@@ -223,3 +223,26 @@ def test_few_shot_picks_similar_examples(agent: Agent) -> None:
     assert all("Step" in e["answer"] or "步" in e["answer"] for e in cot.steps[-1]["examples"])
     zh = agent.run("北京今天天气怎么样？", strategy="few_shot")
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in e["question"]) for e in zh.steps[-1]["examples"])
+
+
+def test_pip_installed_plugin_package_is_called_by_the_model(model: LocalChatModel, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    source = tmp_path / "src"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "agentlm-plugin-example", source,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
+                    "--quiet", "--target", str(tmp_path / "site"), str(source)], check=True, timeout=300)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    try:
+        agent = Agent(model, max_steps=2)  # built-ins + entry points: the package is found through its entry point
+        assert "to_roman" in agent.tools.names()
+        result = agent.run("Write 1994 in Roman numerals.", strategy="react", tool_choice="to_roman")
+        call = result.tool_calls[0]
+        assert call["name"] == "to_roman" and call["result"] == agent.tools.call("to_roman", call["arguments"]).content
+    finally:
+        for name in [m for m in sys.modules if m.startswith("agentlm_plugin_example")]:
+            del sys.modules[name]
