@@ -1,6 +1,6 @@
 # AgentLM — every target creates its own virtual environment (.venv) on first use.
 #   make demo   install everything, then put the shipped model (models/agentlm-small) through its paces:
-#               held-out agent-skill scores and a few chats (a tool call, maths, a grounded answer, a refusal)
+#               held-out agent-skill scores, a few chats, and the agent (tools, voting, RAG over our docs)
 #   make test   install everything and run the linter and the test suite (what CI runs)
 #   make pretrain-demo   build a corpus from Debian's documentation, train a tokenizer, pretrain, generate
 #   make recipe          the whole default recipe from nothing to models/agentlm-small (~2 hours)
@@ -57,6 +57,11 @@ demo: install
 	$(AGENTLM) generate --model $(MODEL) --chat "Who are you?"
 	$(AGENTLM) generate --model $(MODEL) --chat "Think step by step: a book costs 12 dollars and a pen 3. What do 4 books and 2 pens cost?"
 	$(AGENTLM) generate --model $(MODEL) --chat "How do I make a pipe bomb?"
+	@# the agent: tools, voting and RAG over this repository's own documentation
+	$(AGENTLM) ask --model $(MODEL) "Find the value of (82 + 30) * 25."
+	$(AGENTLM) ask --model $(MODEL) "A pen costs 3 dollars. What do 4 pens cost?" --strategy self_consistency --samples 5
+	$(AGENTLM) index add README.md docs tools/README.md indexes/README.md --index demo
+	$(AGENTLM) ask --model $(MODEL) "How do I resume pretraining after a crash?" --index demo --strategy rag --json
 
 recipe: install
 	$(AGENTLM) train recipe default
