@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from agentlm_tools.knowledge_base import SearchKnowledgeBase
 
 from agentlm.plugins import ToolRegistry, discover_tools
@@ -51,9 +50,10 @@ def test_search_returns_numbered_passages_in_rank_order() -> None:
     passages = json.loads(result.content)
     assert [p["id"] for p in passages] == [1, 2, 3, 4, 5] and index.queries == [
         ("Which river flows through Paris?", 5)]
-    assert passages[0] == {"id": 1, "text": "The river Seine flows through Paris.", "source": "cities.md"}
+    assert passages[0] == {"id": 1, "text": "The river Seine flows through Paris.", "source": "cities.md",
+                           "chunk": 1}
     hits = index.search("Which river flows through Paris?", 5)
-    assert [(p["text"], p["source"]) for p in passages] == [(h.text, h.doc) for h in hits]
+    assert [(p["text"], p["source"], p["chunk"]) for p in passages] == [(h.text, h.doc, h.chunk) for h in hits]
 
 
 def test_without_an_index() -> None:
@@ -81,16 +81,21 @@ def test_dict_hits_work_too() -> None:
         def search(self, query: str, k: int = 5) -> list[dict]:
             return [{"doc": "a.md", "chunk": 0, "score": 1.0, "text": "alpha"}]
 
-    assert SearchKnowledgeBase(DictIndex())("alpha") == [{"id": 1, "text": "alpha", "source": "a.md"}]
+    assert SearchKnowledgeBase(DictIndex())("alpha") == [{"id": 1, "text": "alpha", "source": "a.md", "chunk": 0}]
+
+
+def test_passages_are_clipped_to_the_agents_budget() -> None:
+    index = WordIndex({"long.md": ["river " * 200, "river bank " * 50]})
+    tool = SearchKnowledgeBase()
+    tool.setup({"index": index, "top_k": 2, "source_chars": 300})
+    passages = tool("river")
+    assert len(passages) == 2 and all(len(p["text"]) <= 152 and p["text"].endswith(" …") for p in passages)
 
 
 def test_with_the_real_retrieval_index(tmp_path: Path) -> None:
     """End to end with agentlm.retrieval (FAISS + BM25; loads the small local embedding model, ~8 s)."""
-    import agentlm.retrieval
+    from agentlm.retrieval import open_index
 
-    open_index = getattr(agentlm.retrieval, "open_index", None)
-    if open_index is None:
-        pytest.skip("agentlm.retrieval has no open_index yet")
     index = open_index(tmp_path / "kb", create=True)
     index.add_texts(["The Nile is the longest river in Africa.",
                      "Paris is the capital of France. The Seine flows through Paris."], source="notes.md")
