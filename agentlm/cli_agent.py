@@ -19,7 +19,11 @@ strategies: auto, direct, few_shot, cot, few_shot_cot, self_consistency, plan_ex
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
+    from transformers.utils import logging as hf_logging
+
     from agentlm.agent import Agent
+
+    hf_logging.disable_progress_bar()  # weight-loading bars would bury the answer
 
     agent = Agent(args.model, tools=None if args.no_tools else "builtin", tools_dirs=args.tools_dir or (),
                   index=args.index or None, strategy=args.strategy, samples=args.samples,

@@ -81,3 +81,18 @@ def test_arithmetic_and_tool_matching() -> None:
     assert matching_tool("convert 5 km to miles", ["calculator", "convert_units"]) == "convert_units"
     assert matching_tool("what's my order ORD-1 status", ["get_order_status"]) == "get_order_status"
     assert matching_tool("tell me a joke", ["calculator", "get_weather"]) is None
+    assert matching_tool("How do I resume pretraining?", ["get_weather"]) is None  # "rain" is not a word here
+    assert matching_tool("Will it rain in Oslo?", ["get_weather"]) == "get_weather"
+
+
+def test_post_hoc_attribution_cites_supported_sentences_only() -> None:
+    from agentlm.runtime.strategies.rag import attribute
+
+    passages = ["The lighthouse at Varn Harbor was built in 1872 by the engineer Maren Valcott.",
+                "Green tea is steeped at 80 degrees Celsius."]
+    text, added = attribute("It was built by the engineer Maren Valcott. Penguins cannot fly!", passages)
+    assert text == "It was built by the engineer Maren Valcott [1]. Penguins cannot fly!" and added == [1]
+    assert attribute("Steep green tea at 80 degrees Celsius.", passages) == (
+        "Steep green tea at 80 degrees Celsius [2].", [2])
+    assert attribute("Already cited [2].", passages) == ("Already cited [2].", [])
+    assert attribute("瓦恩港的灯塔建于1872年。", ["瓦恩港的灯塔由工程师建于1872年。"])[1] == [1]

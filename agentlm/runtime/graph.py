@@ -20,7 +20,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
-from agentlm.runtime.prompts import CONTEXT_LIMIT, FOUND_SO_FAR, STEP_LIMIT, language
+from agentlm.runtime.prompts import CONTEXT_LIMIT, FOUND_SO_FAR, NO_ANSWER, STEP_LIMIT, language
 from agentlm.runtime.routing import choose_strategy
 from agentlm.runtime.state import STRATEGIES, AgentState, RunContext
 from agentlm.runtime.strategies import cot, direct, few_shot, plan_execute, rag, react, reflection, self_consistency
@@ -59,6 +59,8 @@ def finish(state: AgentState, runtime: Runtime[RunContext]) -> dict:
         answer = template[lang].format(steps=runtime.context.max_steps)
         if state.get("tool_calls"):
             answer += FOUND_SO_FAR[lang].format(found=_short(state["tool_calls"][-1]["result"]))
+    elif not answer.strip():
+        answer = NO_ANSWER[state["lang"]]
     get_stream_writer()({"type": "answer", "answer": answer})
     return {"answer": answer, "messages": [AIMessage(answer)]}
 

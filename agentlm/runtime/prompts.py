@@ -53,6 +53,10 @@ CONTEXT_LIMIT = {
     "en": "I stopped because the conversation no longer fits the model's context.",
     "zh": "对话已超出模型的上下文长度，我停了下来。",
 }
+NO_ANSWER = {
+    "en": "The model gave no answer in text.",
+    "zh": "模型没有给出文字回答。",
+}
 FOUND_SO_FAR = {"en": " What I found so far: {found}", "zh": " 目前得到的信息：{found}"}
 
 

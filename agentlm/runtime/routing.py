@@ -41,12 +41,19 @@ def is_arithmetic(question: str) -> bool:
     return bool(_OPERATOR_RE.search(question)) or (digits >= 1 and bool(_MATH_WORDS_RE.search(question)))
 
 
+def _has(text: str, keyword: str) -> bool:
+    """Whole-word match for English keywords ("rain" not in "pretraining"), substring for Chinese."""
+    if keyword.isascii():
+        return re.search(rf"(?<!\w){re.escape(keyword.strip())}(?!\w)", text) is not None
+    return keyword in text
+
+
 def matching_tool(question: str, tool_names: list[str]) -> str | None:
     """A tool whose keywords or name words appear in the question."""
     q = question.casefold()
     for name in tool_names:
         words = [w for w in re.split(r"[_\W]+", name.casefold()) if len(w) > 3 and w not in _STOP]
-        if any(k in q for k in _KEYWORDS.get(name, ())) or any(re.search(rf"\b{re.escape(w)}", q) for w in words):
+        if any(_has(q, k) for k in _KEYWORDS.get(name, ())) or any(re.search(rf"\b{re.escape(w)}", q) for w in words):
             return name
     return None
 

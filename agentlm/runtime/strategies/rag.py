@@ -1,6 +1,8 @@
 """Retrieval-grounded answering: search the open indexes, show the passages as [n], answer with citations.
 
 Each source in the trace carries its number, so an [n] in the answer maps to one chunk of one document.
+When the model writes no citation, sentences well supported by a passage are cited after the fact
+(the step records them under `attributed`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,38 @@ from agentlm.runtime.state import AgentState, RunContext, add_step
 from agentlm.runtime.strategies.common import call_model, prompt, text_of
 
 _CITE_RE = re.compile(r"\[(\d+)\]")
+_SENTENCE_RE = re.compile(r"[^.!?。！？\n]+[.!?。！？]?")
+_WORD_RE = re.compile(r"[\w\u4e00-\u9fff]+")
+SUPPORT_THRESHOLD = 0.6  # share of a sentence's words that must appear in a passage to cite it
+
+
+def _words(text: str) -> set[str]:
+    """Content words (3+ letters) and single Chinese characters, casefolded."""
+    out = set()
+    for w in _WORD_RE.findall(text.casefold()):
+        out |= set(w) if "\u4e00" <= w[0] <= "\u9fff" else ({w} if len(w) > 2 else set())
+    return out
+
+
+def attribute(answer: str, passages: list[str]) -> tuple[str, list[int]]:
+    """Cite uncited answer sentences with the passage that supports them best (post-hoc attribution).
+
+    A sentence gets `[n]` when at least SUPPORT_THRESHOLD of its content words appear in passage n.
+    Returns the answer with the added citations and the passage numbers added.
+    """
+    pieces, added = [], []
+    for sentence in _SENTENCE_RE.findall(answer):
+        words = _words(sentence)
+        if words and not _CITE_RE.search(sentence):
+            shares = [len(words & _words(p)) / len(words) for p in passages]
+            best = max(range(len(passages)), key=shares.__getitem__, default=None)
+            if best is not None and shares[best] >= SUPPORT_THRESHOLD:
+                stripped = sentence.rstrip()
+                end = stripped[-1] if stripped and stripped[-1] in ".!?。！？" else ""
+                sentence = f"{stripped[:len(stripped) - len(end)]} [{best + 1}]{end}" + sentence[len(stripped):]
+                added.append(best + 1)
+        pieces.append(sentence)
+    return "".join(pieces), sorted(set(added))
 
 
 def search_indexes(indexes: list[Any], query: str, k: int) -> list[dict[str, Any]]:
@@ -61,6 +95,9 @@ def grounded_answer(state: AgentState, runtime: Runtime[RunContext]) -> dict:
     system = GROUNDED_SYSTEM[state["lang"]].format(sources=numbered_sources(passages))
     reply, update = call_model(ctx, state, prompt(state, ctx, system), "grounded")
     answer = text_of(reply).strip()
+    if answer and not _CITE_RE.search(answer):  # the model did not cite: attribute sentences to passages
+        answer, added = attribute(answer, [src["text"] for src in sources])
+        update["steps"][-1]["attributed"] = added
     cited = sorted({int(n) for n in _CITE_RE.findall(answer) if 1 <= int(n) <= len(sources)})
     update["steps"][-1]["citations"] = {str(n): {"doc": sources[n - 1]["doc"], "chunk": sources[n - 1]["chunk"]}
                                         for n in cited}
