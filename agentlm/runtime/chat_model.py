@@ -333,7 +333,7 @@ class LocalChatModel(BaseChatModel):
 
     `temperature=0` decodes greedily (deterministic); `stop` strings and `max_tokens` bound every reply, and
     `max_tokens` is also cut to what is left of the model's context. Call-time keyword arguments
-    (`temperature`, `top_p`, `max_tokens`, `seed`, `tools`, `tool_choice`) override the fields.
+    (`temperature`, `top_p`, `max_tokens`, `seed`, `repetition_penalty`, `tools`, `tool_choice`) override the fields.
     """
 
     model_path: str
@@ -343,6 +343,7 @@ class LocalChatModel(BaseChatModel):
     top_p: float = 1.0
     stop: list[str] | None = None
     seed: int | None = None
+    repetition_penalty: float = 1.0  # > 1 discourages the loops small models fall into with greedy decoding
 
     @property
     def _llm_type(self) -> str:
@@ -494,6 +495,7 @@ class LocalChatModel(BaseChatModel):
             strategy="sample" if temperature > 0 else "greedy",
             temperature=temperature if temperature > 0 else 1.0,
             top_p=option("top_p"),
+            repetition_penalty=option("repetition_penalty"),
             n=n,
             stop=list(dict.fromkeys([*(self.stop or []), *(stop or [])])),
             seed=option("seed"),

@@ -67,3 +67,16 @@ def _served(spec: str, kwargs: dict[str, Any]) -> OpenAIChatModel:
             raise ServerError(f"{url}/models lists no models: pass one as {url}#MODEL")
         model.model = models[0]
     return model
+
+
+def context_tokens(model: BaseChatModel) -> int | None:
+    """The model's context window in tokens when it is known (local models), else None."""
+    if isinstance(model, LocalChatModel):
+        return getattr(model.load()[0].config, "max_position_embeddings", None)
+    return None
+
+
+def source_budget(model: BaseChatModel) -> int:
+    """Characters of retrieved text to show the model: about half its context, at most 4,000."""
+    tokens = context_tokens(model)
+    return 3000 if tokens is None else max(400, min(4000, tokens * 2))

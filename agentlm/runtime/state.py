@@ -54,7 +54,7 @@ class RunContext:
     max_steps: int = 6
     max_replans: int = 2
     top_k: int = 4  # passages retrieved for grounded answers
-    source_chars: int = 1200  # passage text shown to the model in total (small models have short contexts)
+    source_chars: int | None = None  # passage text shown to the model in total; None: from the model's context
     few_shot_k: int = 2
     max_tools: int | None = 3  # tools shown to the model per run, most relevant first (None: all)
     tool_choice: str | dict | None = None  # "auto", "required", or a tool name to force (OpenAI semantics)

@@ -20,9 +20,10 @@ from agentlm.runtime.state import AgentState, RunContext, add_step
 from agentlm.runtime.strategies.common import call_model, prompt, text_of
 
 _CITE_RE = re.compile(r"\[(\d+)\]")
-_SENTENCE_RE = re.compile(r"[^.!?。！？\n]+[.!?。！？]?")
+_SENTENCE_RE = re.compile(r".+?(?:[.!?](?=\s|$)|[。！？\n]|$)", re.DOTALL)
 _WORD_RE = re.compile(r"[\w\u4e00-\u9fff]+")
 SUPPORT_THRESHOLD = 0.6  # share of a sentence's words that must appear in a passage to cite it
+MIN_WORDS = 4  # shorter fragments (a code fence, "Yes.") are never attributed
 
 
 def _words(text: str) -> set[str]:
@@ -36,13 +37,14 @@ def _words(text: str) -> set[str]:
 def attribute(answer: str, passages: list[str]) -> tuple[str, list[int]]:
     """Cite uncited answer sentences with the passage that supports them best (post-hoc attribution).
 
-    A sentence gets `[n]` when at least SUPPORT_THRESHOLD of its content words appear in passage n.
+    A sentence of MIN_WORDS or more content words gets `[n]` when at least SUPPORT_THRESHOLD of them
+    appear in passage n.
     Returns the answer with the added citations and the passage numbers added.
     """
     pieces, added = [], []
     for sentence in _SENTENCE_RE.findall(answer):
         words = _words(sentence)
-        if words and not _CITE_RE.search(sentence):
+        if len(words) >= MIN_WORDS and not _CITE_RE.search(sentence):
             shares = [len(words & _words(p)) / len(words) for p in passages]
             best = max(range(len(passages)), key=shares.__getitem__, default=None)
             if best is not None and shares[best] >= SUPPORT_THRESHOLD:
