@@ -16,4 +16,5 @@ def test_every_package_under_agentlm_is_listed_and_has_an_init() -> None:
         assert (folder / "__init__.py").is_file(), f"{folder} has modules but no __init__.py"
     found = {".".join(f.relative_to(ROOT).parts) for f in folders}
     assert found <= listed, f"add to pyproject [tool.setuptools] packages: {sorted(found - listed)}"
-    assert config["package-dir"] == {"agentlm_tools": "tools"} and "agentlm_tools" in listed
+    assert config["package-dir"] == {"agentlm_tools": "tools", "agentlm_ui": "ui"}
+    assert {"agentlm_tools", "agentlm_ui"} <= listed
