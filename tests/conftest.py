@@ -77,3 +77,15 @@ def small_tokenizer(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory
     out = tmp_path_factory.mktemp("tokenizer")
     train_tokenizer(texts, vocab_size=1024, out_dir=out)
     return out
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op thread for a module: on this shared 2-core machine torch's 2-thread pool is 30-50x slower
+    whenever another job holds a core (a tiny encode goes from 10 ms to 0.5 s)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

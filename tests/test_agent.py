@@ -12,6 +12,8 @@ from agentlm.data.synth.safe_arith import evaluate, format_number
 from agentlm.runtime.chat_model import LocalChatModel
 from agentlm.runtime.models import DEFAULT_MODEL_DIR
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 MATH = "Julia saves $74 every week for 25 weeks, then spends $164 on a gift. How much money is left?"
 
 

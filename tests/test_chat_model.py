@@ -9,7 +9,6 @@ import operator
 from functools import reduce
 
 import pytest
-import torch
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
 
@@ -32,13 +31,7 @@ MATH = [SystemMessage("Use tools when needed and give the final answer on its ow
         HumanMessage("Find the value of (82 + 30) * 25.")]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One thread: when another job holds one of the 2 cores, torch's 2-thread pool is much slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

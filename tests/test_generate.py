@@ -27,13 +27,7 @@ PROMPT = "def parse(s):\n    "
 MAX = 24
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One thread: when another job holds one of the 2 cores, torch's 2-thread pool is ~30-50x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="session")

@@ -18,15 +18,7 @@ from agentlm.retrieval.embeddings import default_model_path, load_embedder
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tests share a 2-core machine: one intra-op thread avoids oversubscription (tiny encodes go 0.5 s -> 10 ms)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 FILES = {
     "garden.md": """# Gardening notes

@@ -9,16 +9,7 @@ import pytest
 
 from agentlm.cli import main
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tests share a 2-core machine: one intra-op thread avoids oversubscription (tiny encodes go 0.5 s -> 10 ms)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_index_cli_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:

@@ -29,15 +29,7 @@ open_index(sys.argv[1], create=True).add([sys.argv[2]])
 """
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tests share a 2-core machine: one intra-op thread avoids oversubscription (tiny encodes go 0.5 s -> 10 ms)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _query(db_path: Path, sql: str) -> list[tuple]:
