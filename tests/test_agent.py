@@ -42,11 +42,10 @@ def test_cot_and_self_consistency_vote(agent: Agent) -> None:
     votes = sc.votes
     assert votes is not None and votes["samples"] == 5
     paths = [s for s in sc.steps if s["type"] == "path"]
-    assert len(paths) == votes["paths"] and votes["paths"] in (3, 5)  # 3 when the first batch agrees
-    assert votes["stopped_early"] == (votes["paths"] == 3) and votes["rounds"] == (1 if votes["paths"] == 3 else 2)
+    assert votes["rounds"] == 1 and {p["round"] for p in paths} == {1}  # a local model: one batched call
+    assert len(paths) == votes["paths"] <= 5 and votes["stopped_early"] == (votes["paths"] < 5)
     assert sum(votes["counts"].values()) <= votes["paths"]
     assert votes["winner"] == max(votes["counts"], key=votes["counts"].get)
-    assert {p["round"] for p in paths} == set(range(1, votes["rounds"] + 1))
 
 
 def test_react_calls_the_real_calculator(agent: Agent) -> None:

@@ -260,3 +260,17 @@ def test_templates_without_tools_get_the_protocol_as_text(chat: LocalChatModel) 
     assert '<|assistant|>\n<tool_call>{"name": "calculator", "arguments": {"expression": "2 + 2"}}</tool_call><|end|>' \
         in prompt
     assert prompt.endswith("<|tool|>\n4<|end|>\n<|assistant|>\n")
+
+
+def test_sample_can_stop_once_settled_and_keeps_only_finished_paths(chat: LocalChatModel) -> None:
+    seen: list[int] = []
+
+    def after_first(texts: list[str]) -> bool:
+        seen.append(len(texts))
+        return True
+
+    question = [HumanMessage("Who are you?")]
+    replies = chat.sample(question, 6, temperature=1.0, seed=3, max_tokens=60, stop_when=after_first)
+    assert seen and 1 <= len(replies) == seen[-1] < 6  # stopped at the first finisher(s), one call
+    assert all(r.response_metadata["finish_reason"] == "stop" for r in replies)
+    assert len(chat.sample(question, 6, temperature=1.0, seed=3, max_tokens=60)) == 6

@@ -243,3 +243,4 @@ def test_stream_holds_back_a_stop_string_split_across_pieces():
     assert "".join(_until_stop(["ab", "cS", "T", "OPd", "e"], ["STOP"])) == "abc"
     assert "".join(_until_stop(["ab", "cS", "Td"], ["STOP"])) == "abcSTd"
     assert list(_until_stop(["a", "b"], [])) == ["a", "b"]
+

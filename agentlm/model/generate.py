@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -72,11 +72,13 @@ class DecodingConfig:
 
 @dataclass
 class GenerationStats:
-    """Token counts and wall time of one `generate_batch` call."""
+    """Token counts and wall time of one `generate_batch` call; `finished` marks the rows that ended on
+    their own (all True unless `stop_when` cut the call short)."""
 
     prompt_tokens: int
     completion_tokens: int
     seconds: float
+    finished: list[bool] = field(default_factory=list)
 
     @property
     def tokens_per_second(self) -> float:
@@ -104,25 +106,35 @@ def generate_batch(
     tokenizer: PreTrainedTokenizerBase,
     prompts: list[Prompt],
     config: DecodingConfig | None = None,
+    stop_when: Callable[[list[str]], bool] | None = None,
     **overrides,
 ) -> tuple[list[list[str]], GenerationStats]:
-    """Complete many prompts in one left-padded batch: `config.n` completions per prompt, and stats."""
+    """Complete many prompts in one left-padded batch: `config.n` completions per prompt, and stats.
+
+    `stop_when(finished_texts)` is asked each time rows finish; when it returns True the whole call stops
+    (e.g. self-consistency once the vote is settled). `stats.finished` then says which rows are complete.
+    """
     config = _resolve(config, overrides)
     stop_ids = _stop_token_ids(model, tokenizer)
     input_ids, attention_mask = _encode(tokenizer, prompts, _pad_id(tokenizer, stop_ids))
     kwargs = _generate_kwargs(config, tokenizer, stop_ids)
+    settled = None
+    if stop_when is not None:
+        settled = _Settled(stop_when, tokenizer, stop_ids, input_ids.shape[1], config.stop)
+        kwargs["stopping_criteria"] = StoppingCriteriaList([settled])
     start = time.perf_counter()
     output = _run_generate(model, input_ids, attention_mask, kwargs, config.seed)
     seconds = time.perf_counter() - start
 
     new_tokens = output[:, input_ids.shape[1] :].tolist()
-    texts, completion_tokens = [], 0
-    for row in new_tokens:
+    texts, finished, completion_tokens = [], [], 0
+    for i, row in enumerate(new_tokens):
         end = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
         completion_tokens += min(end + 1, len(row))  # count the end-of-sequence token too
         texts.append(_cut_at_stop(tokenizer.decode(row[:end], skip_special_tokens=True), config.stop))
+        finished.append(settled is None or not settled.fired or i in settled.done)
     grouped = [texts[i : i + config.n] for i in range(0, len(texts), config.n)]
-    stats = GenerationStats(int(attention_mask.sum()), completion_tokens, seconds)
+    stats = GenerationStats(int(attention_mask.sum()), completion_tokens, seconds, finished)
     return grouped, stats
 
 
@@ -276,6 +288,30 @@ def _until_stop(pieces: Iterable[str], stop: list[str]) -> Iterator[str]:
             pending = pending[len(pending) - keep :]
     if pending:
         yield pending
+
+
+class _Settled(StoppingCriteria):
+    """Stops the whole batch once `stop_when` says the finished rows settle the question."""
+
+    def __init__(self, stop_when: Callable[[list[str]], bool], tokenizer: PreTrainedTokenizerBase,
+                 stop_ids: list[int], prompt_width: int, stop: list[str]) -> None:
+        self.stop_when, self.tokenizer, self.stop_ids = stop_when, tokenizer, set(stop_ids)
+        self.prompt_width, self.stop = prompt_width, stop
+        self.done: dict[int, str] = {}  # row -> its finished text
+        self.fired = False
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs) -> torch.BoolTensor:
+        new = False
+        for row in range(input_ids.shape[0]):
+            if row not in self.done and int(input_ids[row, -1]) in self.stop_ids:
+                tokens = input_ids[row, self.prompt_width:-1].tolist()
+                end = next((i for i, t in enumerate(tokens) if t in self.stop_ids), len(tokens))
+                self.done[row] = _cut_at_stop(self.tokenizer.decode(tokens[:end], skip_special_tokens=True),
+                                              self.stop)
+                new = True
+        if new and len(self.done) < input_ids.shape[0] and self.stop_when(list(self.done.values())):
+            self.fired = True
+        return torch.full((input_ids.shape[0],), self.fired, dtype=torch.bool, device=input_ids.device)
 
 
 class _Cancelled(StoppingCriteria):

@@ -19,7 +19,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -392,17 +392,19 @@ class LocalChatModel(BaseChatModel):
         max_tokens: int | None = None,
         tools: Sequence[Any] | None = None,
         seed: int | None = None,
+        stop_when: Callable[[list[str]], bool] | None = None,
     ) -> list[AIMessage]:
         """n sampled replies from one batched generate call, each parsed like `invoke`'s.
 
-        Tools bound with `bind_tools` are not seen here: pass them as `tools`.
+        Tools bound with `bind_tools` are not seen here: pass them as `tools`. `stop_when(finished_texts)`
+        may end the call early (e.g. once a vote is settled); only the finished replies are returned then.
         """
         if temperature <= 0:
             raise ValueError("sample() needs temperature > 0: greedy decoding has a single answer")
         options = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "tools": tools,
                    "seed": seed}
         request = self._request(self._convert_input(messages).to_messages(), None, options, n=n)
-        return self._run([request])[0]
+        return self._run([request], stop_when)[0]
 
     def batch(
         self,
@@ -502,10 +504,15 @@ class LocalChatModel(BaseChatModel):
         )
         return _Request(prompt, prefill, prompt_tokens, config)
 
-    def _run(self, requests: list[_Request]) -> list[list[AIMessage]]:
+    def _run(self, requests: list[_Request], stop_when: Callable[[list[str]], bool] | None = None
+             ) -> list[list[AIMessage]]:
         """One batched generate call for requests sharing a decoding config; n parsed replies per request."""
         model, tokenizer = self.load()
-        texts, stats = generate_batch(model, tokenizer, [r.prompt for r in requests], requests[0].config)
+        texts, stats = generate_batch(model, tokenizer, [r.prompt for r in requests], requests[0].config,
+                                      stop_when=stop_when)
+        if stop_when is not None and not all(stats.finished):  # keep the paths that finished
+            n = requests[0].config.n
+            texts = [[t for j, t in enumerate(group) if stats.finished[i * n + j]] for i, group in enumerate(texts)]
         exact = len(requests) == 1 and requests[0].config.n == 1  # the stats then describe this one reply
         replies = []
         for request, group in zip(requests, texts, strict=True):
