@@ -229,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     register(data_cmds, train_cmds, groups, _Formatter)
     # Each surface registers its own sub-commands (one line each).
+    from agentlm.cli_serve import register as register_serve
+    register_serve(groups, _Formatter)
     from agentlm.cli_ui import register as register_ui
     register_ui(groups, _Formatter)
     from agentlm.cli_index import register as register_index

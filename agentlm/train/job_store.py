@@ -54,9 +54,12 @@ class JobStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        with self._db() as db:
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+        finally:
+            db.close()
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
