@@ -68,6 +68,7 @@ class Agent:
         strategy: the default strategy ("auto" or one of STRATEGIES).
         checkpoint_db: a SQLite file that keeps threads across restarts (default: in memory).
         source_chars: retrieved text shown to the model per answer (default: about half its context).
+        tool_choice: None/"auto" lets the model decide; "required" or a tool name forces a call each turn.
         approve_tools: True to make every tool call wait for approval, or a list of tool names.
     """
 
@@ -76,7 +77,7 @@ class Agent:
                  samples: int = 5, temperature: float = 0.7, top_p: float = 0.95, max_steps: int = 6,
                  approve_tools: bool | Iterable[str] = False, system_prompt: str | None = None,
                  checkpoint_db: str | Path | None = None, top_k: int = 4, few_shot_k: int = 2,
-                 source_chars: int | None = None) -> None:
+                 source_chars: int | None = None, tool_choice: str | None = None) -> None:
         _check_strategy(strategy)
         if samples < 1 or max_steps < 1:
             raise ValueError("samples and max_steps must be at least 1")
@@ -87,7 +88,7 @@ class Agent:
         self.context = RunContext(
             model=self.model, tools=self.tools, indexes=self.indexes, samples=samples, temperature=temperature,
             top_p=top_p, max_steps=max_steps, top_k=top_k, few_shot_k=few_shot_k, system_prompt=system_prompt,
-            source_chars=source_chars or _source_budget(self.model),
+            source_chars=source_chars or _source_budget(self.model), tool_choice=tool_choice,
             approve_tools=approve_tools if isinstance(approve_tools, bool) else frozenset(approve_tools))
         if self.tools is not None:  # e.g. the knowledge-base tool searches the first index
             self.tools.setup({"index": self.indexes[0] if self.indexes else None, "indexes": self.indexes,

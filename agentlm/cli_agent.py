@@ -28,7 +28,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     agent = Agent(args.model, tools=None if args.no_tools else "builtin", tools_dirs=args.tools_dir or (),
                   index=args.index or None, strategy=args.strategy, samples=args.samples,
                   temperature=args.temperature, top_p=args.top_p, max_steps=args.max_steps,
-                  approve_tools=args.approve_tools, system_prompt=args.system, checkpoint_db=args.checkpoint_db)
+                  approve_tools=args.approve_tools, system_prompt=args.system, checkpoint_db=args.checkpoint_db,
+                  tool_choice=args.tool_choice)
     try:
         if args.stream and not args.json:
             result = _streamed(agent, args)
@@ -100,6 +101,8 @@ def register(groups, formatter) -> None:
     p.add_argument("--tools-dir", action="append", help="a folder of plugin files to load (repeatable)")
     p.add_argument("--no-tools", action="store_true", help="no tools at all")
     p.add_argument("--approve-tools", action="store_true", help="ask on stdin before each tool call")
+    p.add_argument("--tool-choice", default=None, metavar="auto|required|NAME",
+                   help="force a tool call on every turn (required) or a call to one tool (NAME)")
     p.add_argument("--system", default=None, help="an extra system prompt")
     p.add_argument("--thread", default=None, help="thread id: continue a conversation")
     p.add_argument("--checkpoint-db", default=None, help="SQLite file that keeps threads across runs")
