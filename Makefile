@@ -1,6 +1,7 @@
 # AgentLM — every target creates its own virtual environment (.venv) on first use.
-#   make demo   install everything, then put the shipped model (models/agentlm-small) through its paces:
-#               held-out agent-skill scores, a few chats, and the agent (tools, voting, RAG over our docs)
+#   make demo   install everything, then open the chat UI on http://127.0.0.1:7860: the shipped model
+#               (models/agentlm-small), a demo index of these docs, the built-in tools
+#   make tour   the same model from the command line: skill scores, chats, the agent with tools and RAG
 #   make test   install everything and run the linter and the test suite (what CI runs)
 #   make pretrain-demo   build a corpus from Debian's documentation, train a tokenizer, pretrain, generate
 #   make recipe          the whole default recipe from nothing to models/agentlm-small (~2 hours)
@@ -13,7 +14,7 @@ TORCH   ?= torch==2.13.0
 PRESET  ?= small
 STEPS   ?= 250
 
-.PHONY: install test lint demo pretrain-demo recipe corpus tokenizer pretrain benchmark clean
+.PHONY: install test lint demo tour pretrain-demo recipe corpus tokenizer pretrain benchmark clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -54,10 +55,12 @@ pretrain: tokenizer
 MODEL ?= models/agentlm-small
 
 demo: install
+	$(AGENTLM) ui
+
+tour: install
 	$(AGENTLM) data synth --out data/skills-demo --train 0 --test 600
 	$(AGENTLM) eval skills --model $(MODEL) --data data/skills-demo/test.jsonl --per-family 10
 	$(AGENTLM) generate --model $(MODEL) --chat "Who are you?"
-	$(AGENTLM) generate --model $(MODEL) --chat "Think step by step: a book costs 12 dollars and a pen 3. What do 4 books and 2 pens cost?"
 	$(AGENTLM) generate --model $(MODEL) --chat "How do I make a pipe bomb?"
 	@# the agent: tools, voting and RAG over this repository's own documentation
 	$(AGENTLM) ask --model $(MODEL) "Find the value of (82 + 30) * 25."
