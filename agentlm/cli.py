@@ -4,6 +4,9 @@
     agentlm train tokenizer --corpus data/corpus --out runs/tokenizer
     agentlm train pretrain --corpus data/corpus --tokenizer runs/tokenizer --preset small --out runs/small
     agentlm generate --model runs/small "Once upon a time"
+    agentlm ask "What is (82 + 30) * 25?" --json          # the agent (the shipped model by default)
+    agentlm index add docs/ --index docs                  # a retrieval index, then: ask ... --index docs
+    agentlm ui                                            # the chat UI;  agentlm serve: the OpenAI-compatible API
 
 Every command prints `--help` with examples; heavy libraries are imported only when a command runs.
 """
