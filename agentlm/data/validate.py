@@ -395,12 +395,21 @@ def _default_context(tokenizer: Any) -> int | None:
     return int(limit) if isinstance(limit, int) and 0 < limit < 1_000_000 else None
 
 
+def _model_context(model_dir: Path) -> int | None:
+    """`max_position_embeddings` from a model directory's config.json, if there is one."""
+    config = model_dir / "config.json"
+    if not config.is_file():
+        return None
+    return json.loads(config.read_text()).get("max_position_embeddings")
+
+
 def validate_file(path: str | Path, tokenizer: Any = None, context_limit: int | None = None,
                   fmt: str | None = None, tokens_per_second: float = DEFAULT_TOKENS_PER_SECOND) -> Report:
     """Check a JSONL training file and measure it (see the module docstring).
 
     `tokenizer` is a tokenizer object or a directory to load one from (None skips token statistics);
-    `context_limit` defaults to the tokenizer's `model_max_length`; `fmt` (one of `FORMATS`) defaults to
+    `context_limit` defaults to the model's context when that directory holds a model, else to the
+    tokenizer's `model_max_length`; `fmt` (one of `FORMATS`) defaults to
     the format of most rows; `tokens_per_second` is the training throughput the time estimate assumes.
     """
     if fmt is not None and fmt not in FORMATS:
@@ -408,6 +417,8 @@ def validate_file(path: str | Path, tokenizer: Any = None, context_limit: int | 
     if isinstance(tokenizer, str | Path):
         from agentlm.model.tokenizer import load_tokenizer
 
+        if context_limit is None:  # a model directory: its context window, not the tokenizer's default
+            context_limit = _model_context(Path(tokenizer))
         tokenizer = load_tokenizer(tokenizer)
     rows = list(read_jsonl(path))
     if fmt is None:
