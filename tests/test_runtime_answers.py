@@ -96,3 +96,12 @@ def test_post_hoc_attribution_cites_supported_sentences_only() -> None:
         "Steep green tea at 80 degrees Celsius [2].", [2])
     assert attribute("Already cited [2].", passages) == ("Already cited [2].", [])
     assert attribute("瓦恩港的灯塔建于1872年。", ["瓦恩港的灯塔由工程师建于1872年。"])[1] == [1]
+
+
+def test_split_request_is_the_plan_when_the_model_writes_none() -> None:
+    from agentlm.runtime.strategies.plan_execute import split_request
+
+    assert split_request("Can you please first work out 3172 / 52, then tell me the weather in Dubai?") == [
+        "work out 3172 / 52", "tell me the weather in Dubai"]
+    assert split_request("先算一下 3 + 4，然后查一下北京的天气。") == ["算一下 3 + 4", "查一下北京的天气"]
+    assert split_request("What is the weather?") == ["What is the weather"]

@@ -1,7 +1,8 @@
 """Plan-and-execute: a numbered plan, each step carried out with tools, a replan check, a synthesis.
 
 The model writes `Plan:` with numbered steps (and usually the first step's tool call, as the shipped
-model was trained to); the ReAct loop executes; whenever the model stops calling tools while plan steps
+model was trained to) — when it writes none, the request's own parts ("…, then …") are the plan; the
+ReAct loop executes; whenever the model stops calling tools while plan steps
 remain, `replan` asks it to continue with the next step (at most `max_replans` times). The model's last
 reply is the synthesis.
 """
@@ -28,13 +29,27 @@ def parse_plan(text: str) -> list[str]:
     return [m.group(2) for m in _STEP_RE.finditer(body)]
 
 
+_PARTS_RE = re.compile(r"\s*(?:,?\s*\b(?:and then|then|after that|afterwards|and also|also|finally)\b|"
+                       r";|；|然后|接着|之后|再)\s*", re.IGNORECASE)
+_LEAD_RE = re.compile(r"^(?:can you (?:please )?|could you (?:please )?|please |first,? |先|请)+", re.IGNORECASE)
+
+
+def split_request(question: str) -> list[str]:
+    """A multi-part request split at its connectives: the plan when the model wrote none."""
+    parts = [_LEAD_RE.sub("", p).strip(" ,.?!，。？") for p in _PARTS_RE.split(question)]
+    return [p for p in parts if len(p) > 2]
+
+
 def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict:
     ctx = runtime.context
     lang = state["lang"]
     work = prompt(state, ctx, f"{PLAN_SYSTEM[lang]}\n{TOOLS_SYSTEM[lang]}")
     reply, update = call_model(ctx, state, work, "plan", tools=tool_schemas(ctx, state["question"]))
     steps = parse_plan(text_of(reply))
-    update["steps"] = add_step(update, "plan", items=steps)
+    source = "model"
+    if not steps:  # the model went straight to work: take the parts of the request as the plan
+        steps, source = split_request(state["question"]), "request"
+    update["steps"] = add_step(update, "plan", items=steps, source=source)
     return {**update, "work": [*work, reply], "plan": steps, "plan_step": 0, "replans": 0,
             "answer": text_of(reply).strip(), "next": after_model(ctx, state, reply)}
 
