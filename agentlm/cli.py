@@ -230,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from agentlm.cli_posttrain import register
 
-    register(data_cmds, train_cmds, groups, _Formatter)
+    eval_cmds = register(data_cmds, train_cmds, groups, _Formatter)
     # Each surface registers its own sub-commands (one line each).
     from agentlm.cli_serve import register as register_serve
     register_serve(groups, _Formatter)
@@ -240,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_index(groups, _Formatter)
     from agentlm.cli_agent import register as register_agent
     register_agent(groups, _Formatter)
+    from agentlm.cli_eval import register as register_eval
+    register_eval(eval_cmds, _Formatter)
     return parser
 
 

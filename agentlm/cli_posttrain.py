@@ -115,8 +115,8 @@ def _common_training(p: argparse.ArgumentParser, *, lr: float, epochs: str | flo
     p.add_argument("--seed", type=int, default=0)
 
 
-def register(data_cmds, train_cmds, groups, formatter) -> None:
-    """Add the post-training subcommands to the `data`, `train` and top-level parsers."""
+def register(data_cmds, train_cmds, groups, formatter):
+    """Add the post-training subcommands to the `data`, `train` and top-level parsers; returns the `eval` group."""
     p = data_cmds.add_parser(
         "synth", formatter_class=formatter, help="generate the agent-skill dataset (train/test, preference pairs)",
         description="Maths with steps and calculator calls, tool use over real and fictional tools, grounded QA "
@@ -204,3 +204,4 @@ def register(data_cmds, train_cmds, groups, formatter) -> None:
     p.add_argument("--out", default=None, help="write the JSON report here")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_eval_skills)
+    return ev_cmds
