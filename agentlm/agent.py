@@ -153,6 +153,11 @@ class Agent:
         thread_id = thread_id or uuid.uuid4().hex
         config = {"configurable": {"thread_id": thread_id}}
         context = replace(self.context, **settings) if settings else self.context
+        choice = context.tool_choice
+        if isinstance(choice, str) and choice not in ("auto", "none", "required", "any") \
+                and (context.tools is None or choice not in context.tools):
+            available = ", ".join(context.tools.names()) if context.tools is not None else "none"
+            raise ValueError(f"tool_choice {choice!r} is not an available tool (available: {available})")
         started = time.perf_counter()
         modes = ["updates", "custom", "messages"] if tokens else ["updates", "custom"]
         pending = None

@@ -247,3 +247,8 @@ def test_pip_installed_plugin_package_is_called_by_the_model(model: LocalChatMod
     finally:
         for name in [m for m in sys.modules if m.startswith("agentlm_plugin_example")]:
             del sys.modules[name]
+
+
+def test_forcing_an_unknown_tool_is_a_clear_error(agent: Agent) -> None:
+    with pytest.raises(ValueError, match="not an available tool"):
+        agent.run("Find the value of 2 + 2.", strategy="react", tool_choice="teleport")

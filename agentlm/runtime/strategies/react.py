@@ -28,8 +28,8 @@ def tool_schemas(ctx: RunContext, question: str) -> list[dict[str, Any]]:
         return []
     names = rank_tools(question, ctx.tools)[: ctx.max_tools] if ctx.max_tools else ctx.tools.names()
     forced = ctx.tool_choice if isinstance(ctx.tool_choice, str) else None
-    if forced in ctx.tools and forced not in names:  # a forced tool is always shown
-        names = [forced, *names[:-1]]
+    if forced in ctx.tools:  # a forced tool is always shown, first (tools are dropped from the end)
+        names = [forced, *[n for n in names if n != forced]][: max(1, len(names))]
     return [ctx.tools[n].schema() for n in names]
 
 
