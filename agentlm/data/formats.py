@@ -74,6 +74,9 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, Row | Exception]]:
             except (UnicodeDecodeError, json.JSONDecodeError) as e:
                 yield line_no, e
                 continue
+            except (RecursionError, ValueError) as e:  # nesting too deep, an integer over Python's digit limit
+                yield line_no, json.JSONDecodeError(f"{type(e).__name__}: {e}", "", 0)
+                continue
             if isinstance(row, dict):
                 yield line_no, row
             else:

@@ -201,6 +201,9 @@ def _check_messages(messages: Any, p: _Problems, where: str, tool_names: set[str
             p.error("message_missing_key", f"{at} has no `role`")
             continue
         role = m["role"]
+        if not isinstance(role, str):
+            p.error("unrecognized_role", f"{at} has a role of type {type(role).__name__}; expected a string")
+            continue
         if role not in ROLES:
             p.error("unrecognized_role", f"{at} has role {role!r}; expected one of {sorted(ROLES)}")
             continue

@@ -99,6 +99,15 @@ def normalize_tool_choice(choice: Any, tools: Sequence[dict[str, Any]]) -> str |
     return {"type": "function", "function": {"name": name}}
 
 
+_ROLE_MARKER_RE = re.compile(r"<\|(?=[A-Za-z_]+\|>)")
+
+
+def defuse_role_markers(text: str) -> str:
+    """Break `<|system|>`-style markers in untrusted text (a zero-width joiner after `<`), so the tokenizer
+    reads them as plain text instead of the control tokens that open a new turn."""
+    return _ROLE_MARKER_RE.sub("<\u200d|", text)
+
+
 def to_chat_messages(messages: Sequence[BaseMessage], *, reasoning: bool = True) -> list[dict[str, Any]]:
     """OpenAI-style message dicts (string content) as chat templates and OpenAI servers expect them.
 
@@ -110,6 +119,8 @@ def to_chat_messages(messages: Sequence[BaseMessage], *, reasoning: bool = True)
     for message in messages:
         chat = convert_to_openai_messages(message, text_format="string")
         chat["content"] = chat.get("content") or ""
+        if not isinstance(message, AIMessage):  # user, system, tool text may quote documents: no forged turns
+            chat["content"] = defuse_role_markers(chat["content"])
         if isinstance(message, AIMessage):
             if reasoning and message.additional_kwargs.get("reasoning_content"):
                 chat["reasoning_content"] = message.additional_kwargs["reasoning_content"]
