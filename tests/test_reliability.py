@@ -3,7 +3,8 @@
     record("calculator fuzz", inputs=1300, failures=0, data_lost=0, seconds=4.2, crashes=0)
 
 Entries go to runs/reliability/report.json (or $AGENTLM_RELIABILITY_REPORT), one per suite, replaced by the
-suite's latest run. `python tests/test_reliability.py` prints them as a table. The suites run at a bounded
+suite's latest run. `python tests/test_reliability.py` prints them as a table, and a pytest session that runs this
+module (e.g. `pytest -k reliability`) prints the entries it recorded at its end. The suites run at a bounded
 "quick" scale by default; AGENTLM_RELIABILITY=full runs the larger counts quoted in docs/reliability.md. The slow
 suites (kill -9 loops, server soak) are marked `heavy` and run only when AGENTLM_RELIABILITY is set.
 """
@@ -14,6 +15,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,21 @@ def summary(report: dict[str, dict[str, Any]]) -> str:
         lines.append(f"| {suite} | {e['scale']} | {e['inputs']:,} | {e['failures']} | {e['data_lost']} | "
                      f"{e['seconds']} | {e['when']} |")
     return "\n".join(lines)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _summary_at_the_end(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After the session, print the suites recorded during it (past the output capture)."""
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    yield
+    recorded = {suite: e for suite, e in load().items() if e["when"] >= started}
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if recorded and reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_sep("-", f"reliability report ({report_path()})")
+            reporter.write_line(summary(recorded))
 
 
 def test_record_replaces_a_suite_entry_and_the_summary_lists_it(tmp_path: Path, monkeypatch) -> None:
