@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from agentlm_tools.calculator import calculator
@@ -18,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_reliability import record, scale
 from test_tools_calculator import ARITHMETIC, ATTACKS, _check
-from test_tools_weather import OpenMeteo, Server
+from test_tools_weather import Server, server  # noqa: F401 - `server`: the local Open-Meteo fixture
 
 from agentlm.plugins import ToolRegistry
 
@@ -61,26 +59,15 @@ def test_calculator_fuzz_counts() -> None:
     assert not failures, failures[:5]
 
 
-@pytest.fixture(scope="module")
-def open_meteo() -> Iterator[Server]:
-    srv = Server(("127.0.0.1", 0), OpenMeteo)
-    srv.log = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-
-
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def test_weather_api_failures_counts(open_meteo: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_weather_api_failures_counts(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     start = time.perf_counter()
-    base = f"http://127.0.0.1:{open_meteo.server_port}"
+    base = f"http://127.0.0.1:{server.server_port}"
     # (mode, arguments, expect ok, a phrase the error must hold)
     cases = [("ok", {"location": "Denver"}, True, ""), ("ok", {"location": "丹佛"}, True, ""),
              ("ok", {"location": "Atlantis"}, False, "city not found"),
