@@ -78,6 +78,7 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
                          init_from=args.init_from, context=args.context, batch_size=args.batch_size,
                          grad_accum=args.grad_accum, max_steps=args.max_steps, max_minutes=args.max_minutes,
                          lr=args.lr, warmup_steps=args.warmup_steps, weight_decay=args.weight_decay,
+                         copy_fraction=args.copy_fraction, copy_warmup_steps=args.copy_warmup_steps,
                          precision=args.precision, compile=not args.no_compile and not args.deepspeed,
                          deepspeed=args.deepspeed, eval_interval=args.eval_interval,
                          eval_batches=args.eval_batches, save_interval=args.save_interval, seed=args.seed,
@@ -192,6 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup-steps", type=int, default=50)
     p.add_argument("--weight-decay", type=float, default=0.1)
+    p.add_argument("--copy-fraction", type=float, default=0.0,
+                   help="share of blocks replaced by spans written twice (teaches copying from the context)")
+    p.add_argument("--copy-warmup-steps", type=int, default=0,
+                   help="train the first N steps on repeated spans only (forms induction heads early)")
     p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
                    help="bf16 autocast or fp32; auto = bf16 on GPUs and AMX CPUs, where it is faster")
     p.add_argument("--no-compile", action="store_true", help="skip torch.compile (faster start, slower steps)")

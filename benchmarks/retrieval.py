@@ -12,9 +12,9 @@ Queries are passages of held-out documents (data/corpus/val.jsonl), so none is i
 2. Scale: all-MiniLM-L6-v2 encodes ~50 such chunks/s on one core, so the 100k vectors are encoded once and
    cached under runs/benchmarks/cache/ (in blocks: a killed run resumes). FAISS indexes are built from them with
    `agentlm.retrieval.vectors.build` (what `Index` uses) and queried one query at a time with
-   `agentlm.retrieval.vectors.search` (nprobe 16 for IVF, efSearch 64 for HNSW, as in `Index.search`); the
-   factories take turns on each block of queries. The query-embedding time is reported separately, and a
-   sweep shows recall and latency at other efSearch / nprobe values.
+   `agentlm.retrieval.vectors.search` (nprobe `ivf_nprobe(nlist)`, 64 for IVF1024, and efSearch 64 for HNSW, as in
+   `Index.search`); the factories take turns on each block of queries. The query-embedding time is reported
+   separately, and a sweep shows recall and latency at other efSearch / nprobe values.
 
     python benchmarks/retrieval.py [--quick] [--chunks 100000] [--queries 500]
 """

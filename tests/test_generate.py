@@ -244,3 +244,25 @@ def test_stream_holds_back_a_stop_string_split_across_pieces():
     assert "".join(_until_stop(["ab", "cS", "Td"], ["STOP"])) == "abcSTd"
     assert list(_until_stop(["a", "b"], [])) == ["a", "b"]
 
+
+
+@pytest.mark.parametrize("temperature,top_k,top_p", [(0.8, 0, 0.95), (1.3, 0, 0.9), (0.7, 40, 0.95), (1.0, 5, 1.0),
+                                                     (2.0, 0, 0.999), (0.5, 0, 0.3)])
+def test_nucleus_warper_keeps_the_tokens_transformers_keeps(temperature, top_k, top_p):
+    """One warper for temperature, top-k and top-p: the same kept tokens as transformers' three, on peaked
+    rows (nucleus inside the candidates) and flat rows (nucleus wider: the whole vocabulary is sorted)."""
+    from transformers import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+
+    from agentlm.model.generate import NucleusWarper
+
+    g = torch.Generator().manual_seed(0)
+    scores = torch.cat([torch.randn(6, 4096, generator=g) * 6, torch.randn(6, 4096, generator=g) * 0.3])
+    ids = torch.zeros(12, 1, dtype=torch.long)
+    expected = TemperatureLogitsWarper(temperature)(ids, scores.clone())
+    if top_k:
+        expected = TopKLogitsWarper(top_k)(ids, expected)
+    if top_p < 1:
+        expected = TopPLogitsWarper(top_p)(ids, expected)
+    got = NucleusWarper(temperature, top_k, top_p, candidates=64)(ids, scores.clone())
+    assert torch.equal(torch.isinf(got), torch.isinf(expected))
+    torch.testing.assert_close(got[~torch.isinf(got)], expected[~torch.isinf(expected)])

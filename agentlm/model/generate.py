@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 
 import torch
 from transformers import (
+    LogitsProcessor,
+    LogitsProcessorList,
     PreTrainedModel,
     PreTrainedTokenizerBase,
     StoppingCriteria,
@@ -231,13 +233,14 @@ def _generate_kwargs(config: DecodingConfig, tokenizer: PreTrainedTokenizerBase,
         pad_token_id=_pad_id(tokenizer, stop_ids),
         use_cache=True,  # checkpoints saved by training may say use_cache=false: decoding is ~2.4x slower without
     )
-    if config.strategy == "sample":  # pass all three: transformers otherwise defaults top_k to 50
+    if config.strategy == "sample":  # transformers' own warpers off (it would default top_k to 50): ours instead
         kwargs.update(
             do_sample=True,
             num_beams=1,
-            temperature=config.temperature,
-            top_k=config.top_k,
-            top_p=config.top_p,
+            temperature=1.0,
+            top_k=0,
+            top_p=1.0,
+            logits_processor=LogitsProcessorList([NucleusWarper(config.temperature, config.top_k, config.top_p)]),
         )
     elif config.strategy == "beam":
         kwargs.update(do_sample=False, num_beams=config.num_beams)
@@ -288,6 +291,42 @@ def _until_stop(pieces: Iterable[str], stop: list[str]) -> Iterator[str]:
             pending = pending[len(pending) - keep :]
     if pending:
         yield pending
+
+
+class NucleusWarper(LogitsProcessor):
+    """Temperature, top-k and top-p in one step, the same tokens kept as transformers' three warpers.
+
+    Top-p first looks among the `candidates` most likely tokens and sorts the whole vocabulary only for rows
+    whose nucleus is larger: with n sampled paths of a small model, sorting n x vocabulary scores at every step
+    was a quarter of the decoding time.
+    """
+
+    def __init__(self, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, candidates: int = 256) -> None:
+        self.temperature, self.top_k, self.top_p, self.candidates = temperature, top_k, top_p, candidates
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self.temperature != 1.0:
+            scores = scores / self.temperature
+        vocab = scores.shape[-1]
+        if 0 < self.top_k < vocab:  # keep every token scoring at least the k-th best (ties kept)
+            kth = torch.topk(scores, self.top_k, dim=-1).values[..., -1:]
+            scores = scores.masked_fill(scores < kth, -float("inf"))
+        if self.top_p >= 1.0:
+            return scores
+        k = min(vocab, self.candidates)
+        top = torch.topk(scores, k, dim=-1)
+        if k < vocab:
+            mass = top.values.softmax(-1) * torch.exp(torch.logsumexp(top.values, -1, keepdim=True)
+                                                        - torch.logsumexp(scores, -1, keepdim=True))
+            if bool((mass.sum(-1) < self.top_p).any()):  # a nucleus wider than the candidates: sort everything
+                k = vocab
+                top = torch.topk(scores, k, dim=-1)
+        probs = scores.softmax(-1).gather(-1, top.indices)
+        before = probs.cumsum(-1) - probs  # mass of the strictly more likely tokens
+        keep = before < self.top_p
+        keep[..., 0] = True
+        mask = torch.ones_like(scores, dtype=torch.bool).scatter(-1, top.indices, ~keep)
+        return scores.masked_fill(mask, -float("inf"))
 
 
 class _Settled(StoppingCriteria):

@@ -99,13 +99,15 @@ def normalize_tool_choice(choice: Any, tools: Sequence[dict[str, Any]]) -> str |
     return {"type": "function", "function": {"name": name}}
 
 
-_ROLE_MARKER_RE = re.compile(r"<\|(?=[A-Za-z_]+\|>)")
+# Control tokens of the chat protocol: turn markers (`<|user|>`) and protocol tags (`<tool_call>`, `<think>`, ...).
+_CONTROL_TOKEN_RE = re.compile(r"<(?=\|[A-Za-z_]+\|>|/?(?:tool_call|tool_result|tools|think)>)")
 
 
-def defuse_role_markers(text: str) -> str:
-    """Break `<|system|>`-style markers in untrusted text (a zero-width joiner after `<`), so the tokenizer
-    reads them as plain text instead of the control tokens that open a new turn."""
-    return _ROLE_MARKER_RE.sub("<\u200d|", text)
+def defuse_control_tokens(text: str) -> str:
+    """Break control tokens in untrusted text (a zero-width joiner after `<`), so the tokenizer reads
+    `<|system|>`, `<tool_call>` or `<think>` in a user message, tool result or retrieved document as plain text
+    instead of the tokens that open a turn, a tool call or reasoning."""
+    return _CONTROL_TOKEN_RE.sub("<\u200d", text)
 
 
 def to_chat_messages(messages: Sequence[BaseMessage], *, reasoning: bool = True) -> list[dict[str, Any]]:
@@ -120,7 +122,7 @@ def to_chat_messages(messages: Sequence[BaseMessage], *, reasoning: bool = True)
         chat = convert_to_openai_messages(message, text_format="string")
         chat["content"] = chat.get("content") or ""
         if not isinstance(message, AIMessage):  # user, system, tool text may quote documents: no forged turns
-            chat["content"] = defuse_role_markers(chat["content"])
+            chat["content"] = defuse_control_tokens(chat["content"])
         if isinstance(message, AIMessage):
             if reasoning and message.additional_kwargs.get("reasoning_content"):
                 chat["reasoning_content"] = message.additional_kwargs["reasoning_content"]

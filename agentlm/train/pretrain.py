@@ -26,6 +26,8 @@ from transformers import AutoModelForCausalLM, GenerationConfig, PreTrainedModel
 from transformers.utils import logging as hf_logging
 
 from agentlm.data.packing import PackedBlocks, tokenize_corpus
+from agentlm.data.repeats import mix_repeats
+from agentlm.eval.induction import induction_losses
 from agentlm.model.presets import PRESETS, build_config
 from agentlm.model.tokenizer import load_tokenizer, stop_token_ids
 from agentlm.train import zero
@@ -45,6 +47,8 @@ class PretrainConfig:
     grad_accum: int = 1
     max_steps: int = 1000
     max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time
+    copy_fraction: float = 0.0        # share of blocks replaced by repeated spans (agentlm.data.repeats)
+    copy_warmup_steps: int = 0        # the first steps train on repeated spans only (forms induction heads)
     lr: float = 2e-3
     min_lr_ratio: float = 0.1
     warmup_steps: int = 50
@@ -71,6 +75,10 @@ class PretrainConfig:
         for name in ("batch_size", "grad_accum", "max_steps", "eval_batches", "save_interval", "eval_interval"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
+        if not 0 <= self.copy_fraction <= 1:
+            raise ValueError("copy_fraction must be in [0, 1]")
+        if self.copy_warmup_steps < 0:
+            raise ValueError("copy_warmup_steps must be >= 0")
         if not 0 <= self.min_lr_ratio <= 1:
             raise ValueError("min_lr_ratio must be in [0, 1]")
         if self.precision not in ("auto", "bf16", "fp32"):
@@ -275,10 +283,13 @@ def pretrain(cfg: PretrainConfig) -> dict:
     stopped_early = False
     while step < cfg.max_steps:
         t0 = time.perf_counter()
-        micro_batches = [
-            torch.from_numpy(train.batch(((step * cfg.grad_accum + micro) * ddp.world + ddp.rank) * cfg.batch_size,
-                                         cfg.batch_size)).to(ddp.device)
-            for micro in range(cfg.grad_accum)]
+        copy_fraction = 1.0 if step < cfg.copy_warmup_steps else cfg.copy_fraction
+        micro_batches = []
+        for micro in range(cfg.grad_accum):
+            first = ((step * cfg.grad_accum + micro) * ddp.world + ddp.rank) * cfg.batch_size
+            rows = mix_repeats(train.batch(first, cfg.batch_size), copy_fraction, (cfg.seed, first),
+                               model.config.vocab_size)
+            micro_batches.append(torch.from_numpy(rows).to(ddp.device))
         if engine is not None:
             loss_sum, grad_norm = zero.step(engine, micro_batches, lambda m, b: causal_lm_loss(m, b, aux_coef))
         else:
@@ -300,10 +311,13 @@ def pretrain(cfg: PretrainConfig) -> dict:
         if step % cfg.eval_interval == 0 or step == cfg.max_steps:
             val_loss = evaluate(model, val, cfg.eval_batches, cfg.batch_size, cfg.bf16, ddp)
             if ddp.main:
+                first, repeat = induction_losses(model)  # copying from the context: repeat << first
                 log.write(json.dumps({"kind": "eval", "step": step, "tokens": tokens_seen, "val_loss": val_loss,
-                                      "val_ppl": math.exp(val_loss)}) + "\n")
+                                      "val_ppl": math.exp(val_loss), "induction_first": first,
+                                      "induction_repeat": repeat}) + "\n")
                 log.flush()
-                bar.write(f"step {step}: val loss {val_loss:.4f}, perplexity {math.exp(val_loss):.2f}")
+                bar.write(f"step {step}: val loss {val_loss:.4f}, perplexity {math.exp(val_loss):.2f}, "
+                          f"induction probe {first:.2f} -> {repeat:.2f} on the repeat")
         out_of_time = cfg.max_minutes is not None and (time.time() - started) / 60 >= cfg.max_minutes
         if out_of_time and ddp.enabled:  # every rank must agree to stop at the same step
             out_of_time = ddp.mean(float(out_of_time)) > 0
@@ -324,6 +338,9 @@ def pretrain(cfg: PretrainConfig) -> dict:
         speeds = [r["tokens_per_s"] for r in rows if r["kind"] == "train"][-50:]
         if evals:
             result.update(val_loss=round(evals[-1]["val_loss"], 4), val_ppl=round(evals[-1]["val_ppl"], 2))
+            if "induction_repeat" in evals[-1]:
+                result.update(induction_first=round(evals[-1]["induction_first"], 3),
+                              induction_repeat=round(evals[-1]["induction_repeat"], 3))
         if speeds:
             result["tokens_per_s"] = round(float(np.median(speeds)), 1)
         plot_loss(out / "log.jsonl", out / "loss.png", title=f"pretraining {cfg.preset} ({n_params / 1e6:.1f}M)")
