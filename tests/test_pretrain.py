@@ -214,18 +214,26 @@ def test_repeat_blocks_write_each_span_several_times() -> None:
         PretrainConfig(corpus=Path("."), tokenizer=Path("."), out_dir=Path("."), copy_fraction=-0.1)
 
 
-def test_copy_warmup_forms_induction_heads(small_corpus: Path, small_tokenizer: Path, tmp_path: Path) -> None:
-    """Pretraining that starts on repeated spans learns to copy from its context (the induction probe's loss on
-    the repeat of random sequences falls far below the first copy); the same run on text alone does not."""
-    torch.set_num_threads(2)
+def test_copy_warmup_then_copy_fraction_and_induction_probe_logged(small_corpus: Path, small_tokenizer: Path,
+                                                                  tmp_path: Path, monkeypatch) -> None:
+    """The first `copy_warmup_steps` train on repeated spans only, then `copy_fraction` of the blocks; every
+    evaluation logs the induction probe (loss on the first copy and on the repeat of random sequences)."""
+    import agentlm.train.pretrain as pretrain_module
 
-    def run(name: str, warmup: int) -> dict:
-        cfg = PretrainConfig(corpus=small_corpus, tokenizer=small_tokenizer, out_dir=tmp_path / name, preset="tiny",
-                             context=128, batch_size=16, max_steps=160, lr=3e-3, warmup_steps=10, eval_interval=160,
-                             eval_batches=2, save_interval=160, copy_warmup_steps=warmup, copy_fraction=0.1,
-                             progress=False, compile=False)
-        return pretrain(cfg)
+    fractions: list[float] = []
+    real = pretrain_module.mix_repeats
 
-    copy, text = run("copy", 140), run("text", 0)
-    assert copy["induction_repeat"] < copy["induction_first"] - 2.0, copy
-    assert text["induction_repeat"] > text["induction_first"] - 1.0, text
+    def recording(batch, fraction, seed, vocab_size):
+        fractions.append(fraction)
+        return real(batch, fraction, seed, vocab_size)
+
+    monkeypatch.setattr(pretrain_module, "mix_repeats", recording)
+    cfg = PretrainConfig(corpus=small_corpus, tokenizer=small_tokenizer, out_dir=tmp_path / "run", preset="tiny",
+                         context=64, batch_size=4, max_steps=4, warmup_steps=1, eval_interval=2, eval_batches=1,
+                         save_interval=4, copy_warmup_steps=2, copy_fraction=0.25, progress=False, compile=False)
+    result = pretrain(cfg)
+    assert fractions == [1.0, 1.0, 0.25, 0.25]
+    evals = [r for r in read_log(cfg.out_dir / "log.jsonl") if r["kind"] == "eval"]
+    assert [e["step"] for e in evals] == [2, 4]
+    assert all(5 < e["induction_first"] < 20 and 0 < e["induction_repeat"] < 20 for e in evals), evals
+    assert result["induction_repeat"] == pytest.approx(evals[-1]["induction_repeat"], abs=1e-3)
