@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup-steps", type=int, default=50)
     p.add_argument("--weight-decay", type=float, default=0.1)
     p.add_argument("--copy-fraction", type=float, default=0.0,
-                   help="share of blocks replaced by spans written twice (teaches copying from the context)")
+                   help="share of blocks replaced by spans written 2-4 times (teaches copying from the context)")
     p.add_argument("--copy-warmup-steps", type=int, default=0,
                    help="train the first N steps on repeated spans only (forms induction heads early)")
     p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],

@@ -313,15 +313,12 @@ class NucleusWarper(LogitsProcessor):
             scores = scores.masked_fill(scores < kth, -float("inf"))
         if self.top_p >= 1.0:
             return scores
-        k = min(vocab, self.candidates)
-        top = torch.topk(scores, k, dim=-1)
-        if k < vocab:
-            mass = top.values.softmax(-1) * torch.exp(torch.logsumexp(top.values, -1, keepdim=True)
-                                                        - torch.logsumexp(scores, -1, keepdim=True))
-            if bool((mass.sum(-1) < self.top_p).any()):  # a nucleus wider than the candidates: sort everything
-                k = vocab
-                top = torch.topk(scores, k, dim=-1)
-        probs = scores.softmax(-1).gather(-1, top.indices)
+        all_probs = scores.softmax(-1)
+        top = torch.topk(scores, min(vocab, self.candidates), dim=-1)
+        probs = all_probs.gather(-1, top.indices)
+        if top.indices.shape[-1] < vocab and bool((probs.sum(-1) < self.top_p).any()):
+            top = torch.topk(scores, vocab, dim=-1)  # a nucleus wider than the candidates: sort everything
+            probs = all_probs.gather(-1, top.indices)
         before = probs.cumsum(-1) - probs  # mass of the strictly more likely tokens
         keep = before < self.top_p
         keep[..., 0] = True
