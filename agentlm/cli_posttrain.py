@@ -32,7 +32,9 @@ def _cmd_sft(args: argparse.Namespace) -> int:
                            method=args.method, epochs=epochs, lr=args.lr, batch_size=args.batch_size,
                            grad_accum=args.grad_accum, max_length=args.max_length, max_steps=args.max_steps,
                            lora_r=args.lora_r, precision=args.precision, seed=args.seed,
-                           max_examples=args.max_examples))
+                           max_examples=args.max_examples,
+                           text_corpus=Path(args.text_corpus) if args.text_corpus else None,
+                           text_examples=args.text_examples))
     return 0
 
 
@@ -143,6 +145,9 @@ def register(data_cmds, train_cmds, groups, formatter):
     p.add_argument("--grad-accum", type=int, default=1)
     p.add_argument("--max-length", type=int, default=512)
     p.add_argument("--lora-r", type=int, default=16)
+    p.add_argument("--text-corpus", default=None,
+                   help="corpus dir (train.jsonl) to cut text-continuation rows from, to keep language modelling")
+    p.add_argument("--text-examples", type=int, default=0, help="how many continuation rows to mix in")
     p.set_defaults(func=_cmd_sft)
 
     p = train_cmds.add_parser("dpo", formatter_class=formatter, help="direct preference optimisation",

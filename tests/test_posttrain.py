@@ -158,3 +158,24 @@ def test_grader_scores_reference_replies_as_correct(skills: Path) -> None:
         scores = grade_turn(fam, meta, render(first), row.get("tools") or [])
         bad = {k: v for k, v in scores.items() if (v < 1 if k != "wrongly_refused" else v > 0)}
         assert not bad, (fam, meta, first, bad)
+
+
+def test_continuation_rows_cut_real_corpus_text(small_corpus: Path) -> None:
+    from agentlm.data.continuation import continuation_rows
+    from agentlm.data.corpus import iter_corpus_texts
+
+    rows = continuation_rows(small_corpus, 40, seed=3)
+    assert rows == continuation_rows(small_corpus, 40, seed=3) and rows != continuation_rows(small_corpus, 40, seed=4)
+    texts = list(iter_corpus_texts(small_corpus, "train"))
+    for row in rows:
+        user, assistant = row["messages"]
+        assert (user["role"], assistant["role"]) == ("user", "assistant") and json.loads(row["tools"]) == []
+        prompt = user["content"].split("\n\n", 1)[1]
+        # the reply is what follows the prompt in one corpus document
+        assert any(prompt in t and assistant["content"] in t[t.index(prompt) + len(prompt):] for t in texts)
+    assert any(r["messages"][0]["content"].startswith(("请", "续", "接")) for r in rows)  # Chinese text too
+    with pytest.raises(ValueError, match="text_corpus"):
+        from agentlm.train.sft import SFTStageConfig, run_sft
+
+        run_sft(SFTStageConfig(model=small_corpus, train_file=small_corpus / "missing.jsonl",
+                               out_dir=small_corpus / "x", text_examples=5))

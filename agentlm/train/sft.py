@@ -25,6 +25,7 @@ import torch
 from datasets import Dataset
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from agentlm.data.continuation import continuation_rows
 from agentlm.data.validate import auto_epochs, ensure_valid
 from agentlm.model.loading import load_model
 from agentlm.model.tokenizer import CONTROL_TOKENS, END_TOKEN, MARKUP_TOKENS, PAD_TOKEN, chat_template
@@ -53,6 +54,8 @@ class SFTStageConfig:
     precision: str = "auto"
     seed: int = 0
     max_examples: int | None = None     # use only the first N examples (quick runs)
+    text_corpus: Path | None = None     # corpus dir to cut text-continuation rows from (keeps the LM alive)
+    text_examples: int = 0              # how many continuation rows to mix in (agentlm.data.continuation)
 
 
 class CausalRightPadding:
@@ -160,8 +163,12 @@ def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
     from trl.chat_template_utils import has_generation_markers
 
     out = Path(cfg.out_dir)
+    if cfg.text_examples and cfg.text_corpus is None:
+        raise ValueError("text_examples needs text_corpus (a corpus dir with train.jsonl)")
     ensure_valid(Path(cfg.train_file))  # refuse invalid data before loading anything heavy
     train_rows = load_chat_rows(Path(cfg.train_file), cfg.max_examples)
+    if cfg.text_examples:
+        train_rows += continuation_rows(Path(cfg.text_corpus), cfg.text_examples, seed=cfg.seed)
     eval_rows = load_chat_rows(Path(cfg.eval_file), 200) if cfg.eval_file else None
     epochs = auto_epochs(len(train_rows)) if cfg.epochs == "auto" else float(cfg.epochs)
 
@@ -194,7 +201,8 @@ def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
     final = trainer.model
     if cfg.method in ("lora", "ia3"):
         final = final.merge_and_unload()
-    result = {"stage": "sft", "method": cfg.method, "examples": len(train_rows), "epochs": epochs,
+    result = {"stage": "sft", "method": cfg.method, "examples": len(train_rows),
+              "text_examples": cfg.text_examples, "epochs": epochs,
               "trainable_parameters": trainable, "total_parameters": total, "train_seconds": round(seconds, 1),
               "train_loss": trainer.state.log_history[-1].get("train_loss"),
               "eval_loss": metrics.get("eval_loss"), "tokens": trainer.state.num_input_tokens_seen,
