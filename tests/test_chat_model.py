@@ -192,9 +192,14 @@ def test_reply_stream_deltas_join_to_parse_reply() -> None:
     assert pieces[-1] == ("", "")  # everything was streamed before the end: markup held back, not the text
 
 
-def test_sample_makes_one_generate_call(chat: LocalChatModel, generate_calls: list[int]) -> None:
+def test_sample_makes_one_batched_call(chat: LocalChatModel, generate_calls: list[int],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import agentlm.model.generate as gen
+
+    real, calls = gen.sample_shared_prefix, []
+    monkeypatch.setattr(gen, "sample_shared_prefix", lambda *a, **kw: calls.append(a[2]) or real(*a, **kw))
     replies = chat.sample(MATH, 5, tools=[CALCULATOR], seed=3)
-    assert generate_calls == [5]  # one call, five rows
+    assert calls == [5] and generate_calls == []  # one shared-prefix call, five rows
     assert len(replies) == 5 and all(isinstance(r, AIMessage) for r in replies)
     assert all(r.tool_calls or r.invalid_tool_calls or r.content for r in replies)
     assert all(r.response_metadata["model_name"] == "agentlm-small" for r in replies)

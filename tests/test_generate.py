@@ -107,14 +107,46 @@ def test_top_k_1_sampling_equals_greedy(tiny):
 
 
 def test_sampling_is_reproducible_and_batched(tiny, monkeypatch):
-    original, calls = tiny.model.generate, []
-    monkeypatch.setattr(tiny.model, "generate", lambda *a, **kw: calls.append(kw) or original(*a, **kw))
+    import agentlm.model.generate as gen
+
+    original, calls = gen.sample_shared_prefix, []
+    monkeypatch.setattr(gen, "sample_shared_prefix", lambda *a, **kw: calls.append(a) or original(*a, **kw))
     samples = run(tiny, strategy="sample", n=4, seed=7)
-    assert len(calls) == 1 and calls[0]["num_return_sequences"] == 4 and calls[0]["do_sample"]
+    assert len(calls) == 1 and calls[0][2] == 4  # one call for the n paths of one prompt
     assert len(samples) == 4 and len(set(samples)) > 1
     assert run(tiny, strategy="sample", n=4, seed=7) == samples
     assert run(tiny, strategy="sample", n=4, seed=8) != samples
     assert run(tiny, strategy="sample", top_k=5, top_p=0.9, temperature=0.8, seed=1)[0] != run(tiny)[0]
+
+
+def test_shrinking_batch_samples_inside_each_rows_own_nucleus(tiny):
+    """Rows leave the batch (and the KV cache) as they end; every token of every path must still come from the
+    nucleus that a fresh full forward pass over that path's own prefix gives, so no row reads another's cache."""
+    from agentlm.model.generate import NucleusWarper
+    from agentlm.model.shared_prefix import sample_shared_prefix
+
+    ids = tiny.tokenizer(PROMPT, return_tensors="pt")["input_ids"]
+    warper = NucleusWarper(temperature=0.7, top_p=0.6)
+    torch.manual_seed(11)
+    rows, finished = sample_shared_prefix(tiny.model, ids, 6, MAX, warper, [tiny.tokenizer.eos_token_id],
+                                          tiny.tokenizer.decode, stop=["o"])
+    lengths = [len(r) for r in rows]
+    assert all(finished) and len(set(lengths)) > 2, lengths  # rows really ended at different steps
+    with torch.no_grad():
+        for row in rows:
+            full = torch.cat([ids, torch.tensor([row])], dim=1)
+            logits = tiny.model(full).logits[0, ids.shape[1] - 1 : -1].float()
+            kept = warper(None, logits) > -float("inf")
+            assert all(bool(kept[t, tok]) for t, tok in enumerate(row)), row
+    decode = tiny.tokenizer.decode
+    assert all(("o" in decode(r) and "o" not in decode(r[:-1])) or len(r) == MAX for r in rows)  # ended at the stop
+
+
+def test_vote_stops_the_shrinking_batch(tiny):
+    texts, stats = generate_batch(tiny.model, tiny.tokenizer, [PROMPT], strategy="sample", n=6, seed=2,
+                                  max_new_tokens=MAX, stop=["o"], stop_when=lambda done: len(done) >= 2)
+    assert 2 <= sum(stats.finished) < 6 and len(texts[0]) == 6
+    assert all("o" not in t for t in texts[0])
 
 
 def test_seed_leaves_global_rng_alone(tiny):

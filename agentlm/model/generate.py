@@ -1,5 +1,7 @@
 """Decoding over `model.generate`: greedy, sampling (temperature, top-k, top-p), beam search,
 repetition penalty, stop strings, n samples in one batched call, batched prompts and streaming.
+Samples of a single prompt skip `model.generate`: `shared_prefix` encodes the prompt once and drops
+finished paths from the batch.
 
     texts = generate(model, tokenizer, [{"role": "user", "content": "Hi"}], strategy="sample", n=4, seed=0)
     for piece in stream(model, tokenizer, "Once upon a time", stop=["\\n\\n"]):
@@ -11,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -23,6 +26,8 @@ from transformers import (
     StoppingCriteriaList,
     TextIteratorStreamer,
 )
+
+from agentlm.model.shared_prefix import sample_shared_prefix, supports_shared_prefix
 
 Prompt = str | list[dict]
 STRATEGIES = ("greedy", "sample", "beam")
@@ -119,6 +124,8 @@ def generate_batch(
     config = _resolve(config, overrides)
     stop_ids = _stop_token_ids(model, tokenizer)
     input_ids, attention_mask = _encode(tokenizer, prompts, _pad_id(tokenizer, stop_ids))
+    if config.strategy == "sample" and len(prompts) == 1 and supports_shared_prefix(model):
+        return _sample_one_prompt(model, tokenizer, input_ids, config, stop_ids, stop_when)
     kwargs = _generate_kwargs(config, tokenizer, stop_ids)
     settled = None
     if stop_when is not None:
@@ -177,6 +184,31 @@ def stream(
         thread.join()
     if errors:
         raise errors[0]
+
+
+def _sample_one_prompt(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, input_ids: torch.Tensor,
+                       config: DecodingConfig, stop_ids: list[int],
+                       stop_when: Callable[[list[str]], bool] | None) -> tuple[list[list[str]], GenerationStats]:
+    """`config.n` samples of one prompt: one prefill, and a batch that shrinks as paths end."""
+
+    def decode(ids: list[int]) -> str:
+        return tokenizer.decode(ids, skip_special_tokens=True)
+
+    start = time.perf_counter()
+    with torch.random.fork_rng(devices=[]) if config.seed is not None else nullcontext():
+        if config.seed is not None:
+            torch.manual_seed(config.seed)
+        rows, finished = sample_shared_prefix(
+            model, input_ids, config.n, config.max_new_tokens,
+            NucleusWarper(config.temperature, config.top_k, config.top_p), stop_ids, decode, config.stop,
+            config.repetition_penalty, stop_when)
+    seconds = time.perf_counter() - start
+    texts, completion_tokens = [], 0
+    for row in rows:
+        end = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
+        completion_tokens += min(end + 1, len(row))  # count the end-of-sequence token too
+        texts.append(_cut_at_stop(decode(row[:end]), config.stop))
+    return [texts], GenerationStats(input_ids.shape[1], completion_tokens, seconds, finished)
 
 
 def _resolve(config: DecodingConfig | None, overrides: dict) -> DecodingConfig:
