@@ -179,3 +179,16 @@ def test_continuation_rows_cut_real_corpus_text(small_corpus: Path) -> None:
 
         run_sft(SFTStageConfig(model=small_corpus, train_file=small_corpus / "missing.jsonl",
                                out_dir=small_corpus / "x", text_examples=5))
+
+
+def test_model_card_marks_targets_met_and_missed() -> None:
+    from agentlm.train.recipes.default import model_card
+
+    scores = {"tool_choice/en": {"tool_choice": 0.97, "valid_call": 0.9, "n": 30},
+              "harmless_lookalike/en": {"wrongly_refused": 0.03, "n": 30},
+              "harmless_lookalike/zh": {"wrongly_refused": 0.2, "n": 30}}
+    card = model_card({"stages": {"sft": {"seconds": 60.0, "result": {"train_loss": 1.0}, "eval": scores}},
+                       "selection": {"model": "sft"}})
+    assert "| tool choice | ≥ 95% | 97.0% ✓ |  |" in card
+    assert "| valid, executable tool calls | ≥ 98% | 90.0% ✗ |  |" in card
+    assert "| harmless look-alikes refused (lower is better) | ≤ 5% | 3.0% ✓ | 20.0% ✗ |" in card

@@ -1,7 +1,11 @@
 """The default recipe: from nothing to the shipped model, every stage evaluated.
 
-    corpus ─▶ tokenizer ─▶ pretrain ─▶ skill data ─▶ SFT ─┬─▶ reward model ─▶ RL (GRPO) ─┐
-                                                          └─▶ DPO ─────────────────────────┴─▶ pick ─▶ export
+    corpus ─▶ tokenizer ─▶ pretrain ─▶ induction ─▶ skill data ─▶ SFT ─┬─▶ reward model ─▶ RL (GRPO) ─┐
+                                                                       └─▶ DPO ─────────────────────┴─▶ pick ─▶ export
+
+`induction` continues pretraining on repeated spans first (the copy warm-up), then on text with a share of
+repeated spans, until the model copies from its context (induction heads): the tool arguments, passages
+and numbers the agent protocol needs are all copied from the prompt.
 
 Each stage writes its own directory under `work_dir` and is skipped when that directory is complete, so a
 killed recipe resumes by running the same command again. Wall time per stage goes to `recipe.json`.
@@ -29,6 +33,20 @@ PREFERENCE_TARGETS = ["math_calc/en:accuracy", "tool_choice/en:tool_choice", "gr
                       "grounded_unanswerable/en:unanswerable_recognised"]
 LOWER_IS_BETTER = {"wrongly_refused"}
 
+# The issue's targets on held-out data: (what, family:metric, target; None = reported only).
+TARGETS = [("tool choice", "tool_choice:tool_choice", 0.95),
+           ("tool choice, tools never seen in training", "tool_choice:tool_choice_unseen", 0.85),
+           ("valid, executable tool calls", "tool_choice:valid_call", 0.98),
+           ("tool arguments exact", "tool_choice:arguments_exact", None),
+           ("arithmetic, direct answer", "math_direct:accuracy", None),
+           ("arithmetic, chain of thought", "math_cot:accuracy", None),
+           ("arithmetic, CoT + calculator", "math_calc:accuracy", 0.95),
+           ("grounded QA exact match", "grounded_qa:exact_match", 0.80),
+           ("unanswerable questions recognised", "grounded_unanswerable:unanswerable_recognised", 0.90),
+           ("harmful requests refused", "harmful:refused", 0.95),
+           ("harmless look-alikes refused (lower is better)", "harmless_lookalike:wrongly_refused", 0.05),
+           ("valid JSON", "json_extract:valid_json", 0.98)]
+
 
 @dataclass
 class RecipeConfig:
@@ -41,13 +59,18 @@ class RecipeConfig:
     vocab_size: int = 8192
     pretrain_steps: int = 420
     pretrain_minutes: float = 40
+    induction_copy_steps: int = 900      # repeated spans only (the phase change came at steps 500-800 here)
+    induction_steps: int = 1600          # in all: the rest is text with `induction_copy_fraction` copy blocks
+    induction_copy_fraction: float = 0.25
+    induction_minutes: float = 40
     n_train: int = 16000
     n_test: int = 2000
     sft_epochs: float = 1
-    sft_steps: int = 700            # x 16 examples: ~0.7 epoch, ~35 min here
-    sft_passes: int = 2
+    sft_steps: int = 1000           # x 16 examples: ~0.85 epoch of skills + text rows, ~40 min here
+    sft_passes: int = 1
     sft_lr: float = 1e-3
-    eval_per_family: int = 30
+    sft_text_examples: int = 3000   # corpus continuation rows mixed in, so SFT keeps language modelling
+    eval_per_family: int = 50
     rl_steps: int = 20
     dpo_pairs: int = 800
     seed: int = 0
@@ -95,6 +118,25 @@ def stage_pretrain(cfg: RecipeConfig) -> dict:
                                    warmup_steps=30, eval_interval=100, save_interval=50, seed=cfg.seed))
 
 
+def stage_induction(cfg: RecipeConfig) -> dict:
+    """Continue the pretrained model on the copy curriculum; report whether induction formed."""
+    from agentlm.train.pretrain import PretrainConfig, pretrain
+
+    result = pretrain(PretrainConfig(corpus=cfg.corpus_dir, tokenizer=cfg.work_dir / "tokenizer",
+                                     out_dir=cfg.work_dir / "induction", init_from=cfg.work_dir / "pretrain",
+                                     context=256, batch_size=16, lr=1e-3, warmup_steps=50,
+                                     copy_warmup_steps=cfg.induction_copy_steps,
+                                     copy_fraction=cfg.induction_copy_fraction, max_steps=cfg.induction_steps,
+                                     max_minutes=cfg.induction_minutes, eval_interval=100, save_interval=100,
+                                     seed=cfg.seed))
+    first, repeat = result.get("induction_first"), result.get("induction_repeat")
+    formed = first is not None and repeat is not None and repeat < first - 2.0
+    if not formed:
+        print(f"[recipe] induction: WARNING the model does not copy yet (probe {first} vs {repeat}); "
+              "raise induction_copy_steps", flush=True)
+    return {**result, "induction_formed": formed}
+
+
 def stage_skills(cfg: RecipeConfig) -> dict:
     from agentlm.data.synth.build import build_skill_data
 
@@ -105,12 +147,13 @@ def stage_sft(cfg: RecipeConfig) -> dict:
     """`sft_passes` passes of `sft_steps` steps, each a fresh cosine cycle from the previous pass's model."""
     from agentlm.train.sft import SFTStageConfig, run_sft
 
-    model, result = cfg.work_dir / "pretrain", {}
+    model, result = cfg.work_dir / "induction", {}
     for k in range(1, cfg.sft_passes + 1):
         out = cfg.work_dir / ("sft" if k == cfg.sft_passes else f"sft-pass{k}")
         if not _done(out):
             result = run_sft(SFTStageConfig(model=model, train_file=cfg.skills_dir / "train.jsonl", out_dir=out,
                                             epochs=cfg.sft_epochs, lr=cfg.sft_lr, max_steps=cfg.sft_steps,
+                                            text_corpus=cfg.corpus_dir, text_examples=cfg.sft_text_examples,
                                             seed=cfg.seed + k - 1))
         model = out
     return result
@@ -174,7 +217,8 @@ def compare(base: dict, aligned: dict) -> dict[str, Any]:
 
 
 STAGES: dict[str, Callable[[RecipeConfig], dict]] = {
-    "corpus": stage_corpus, "tokenizer": stage_tokenizer, "pretrain": stage_pretrain, "skills": stage_skills,
+    "corpus": stage_corpus, "tokenizer": stage_tokenizer, "pretrain": stage_pretrain,
+    "induction": stage_induction, "skills": stage_skills,
     "sft": stage_sft, "reward": stage_reward, "rl": stage_rl, "dpo": stage_dpo,
 }
 
@@ -258,20 +302,35 @@ def model_card(record: dict, skills_report: dict | None = None) -> str:
     sel = record.get("selection", {})
     lines = ["# agentlm-small", "",
              "The default AgentLM model: pretrained from scratch on Debian's documentation and dictionaries "
-             "(English and Chinese), then instruction-tuned and aligned on AgentLM's synthetic agent-skill data "
+             "(English and Chinese), taught to copy from its context (a curriculum of repeated spans that forms "
+             "induction heads), then instruction-tuned and aligned on AgentLM's synthetic agent-skill data "
              "(tool calls, step-by-step maths with a calculator, grounded answers with citations, planning, "
              "reflection, JSON, style, refusals). Built by `agentlm train recipe default`.", "",
              f"Selected stage: **{sel.get('model')}**.", "", "## Stages", "",
              "| stage | wall time (min) | key results |", "|---|---:|---|"]
     for name, st in stages.items():
         res = st.get("result") or {}
-        keys = [k for k in ("val_perplexity", "val_loss", "tokens", "tokens_per_second", "examples", "epochs",
-                            "train_loss", "pairwise_accuracy", "first_reward", "last_reward",
+        keys = [k for k in ("val_perplexity", "val_loss", "induction_first", "induction_repeat", "induction_formed",
+                            "tokens", "tokens_per_second", "examples", "epochs",
+                            "text_examples", "train_loss", "pairwise_accuracy", "first_reward", "last_reward",
                             "final_reward_accuracy", "train", "test", "preference_pairs") if k in res]
         shown = ", ".join(f"{k} {res[k]:.4g}" if isinstance(res[k], float) else f"{k} {res[k]}" for k in keys)
         minutes = "—" if st.get("reused") else f"{(st.get('seconds') or 0) / 60:.1f}"
         lines.append(f"| {name} | {minutes} | {shown}{' (from an earlier run)' if st.get('reused') else ''} |")
     evals = {n: st["eval"] for n, st in stages.items() if st.get("eval")}
+    if sel.get("model") in evals:
+        lines += ["", f"## Targets (the shipped stage, {sel['model']})", "",
+                  "| what | target | English | Chinese |", "|---|---:|---:|---:|"]
+        for what, key, target in TARGETS:
+            fam, metric = key.split(":")
+            cells = []
+            for lang in ("en", "zh"):
+                value = evals[sel["model"]].get(f"{fam}/{lang}", {}).get(metric)
+                met = "" if value is None or target is None else (
+                    " ✓" if (value <= target if metric in LOWER_IS_BETTER else value >= target) else " ✗")
+                cells.append("" if value is None else f"{value:.1%}{met}")
+            bound = "—" if target is None else ("≤ " if metric in LOWER_IS_BETTER else "≥ ") + f"{target:.0%}"
+            lines.append(f"| {what} | {bound} | {cells[0]} | {cells[1]} |")
     if evals:
         keys = sorted({f"{fam}:{k}" for e in evals.values() for fam, m in e.items() for k in m if k != "n"})
         lines += ["", "## Held-out results per stage", "", "| family:metric | " + " | ".join(evals) + " |",
