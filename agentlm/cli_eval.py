@@ -52,7 +52,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     suites = _split(getattr(args, "suites", None)) or list(SUITES)
     report = compare(_split(args.models) or [], suites, Path(args.out), limit=args.limit, seed=args.seed,
-                     progress=lambda line: print(line, file=sys.stderr, flush=True), **_options(args))
+                     progress=lambda line: print(line, file=sys.stderr, flush=True), reuse=_split(args.reuse) or [],
+                     **_options(args))
     print(json.dumps(report["rows"], ensure_ascii=False, indent=2) if args.json else comparison_markdown(report))
     return 0
 
@@ -103,6 +104,8 @@ def register(eval_cmds: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.add_argument("--limit", type=int, default=20, help="items per suite and dataset (per language for lm)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/eval/compare", help="output folder")
+    p.add_argument("--reuse", nargs="+", default=[],
+                   help="model specs whose results in OUT/compare.json (same items) are kept instead of re-run")
     p.add_argument("--json", action="store_true", help="print the table rows as JSON")
     _suite_options(p, None)
     p.set_defaults(func=_cmd_compare)

@@ -36,6 +36,16 @@ def test_eval_compare_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     for name in ("compare.md", "compare.png", "agentlm-small/qa.json", "agentlm-small/tools.png"):
         assert (tmp_path / name).is_file()
 
+    # --reuse keeps a model's results from that run when the items are the same, and re-runs otherwise
+    assert main(["eval", "compare", "--models", "agentlm-small", "--suites", "qa", "--limit", "1",
+                 "--out", str(tmp_path), "--reuse", "agentlm-small"]) == 0
+    assert "results kept from the previous run" in capsys.readouterr().out
+    again = json.loads((tmp_path / "compare.json").read_text())["models"]["agentlm-small"]
+    assert again["reused"] and again["suites"] == {"qa": entry["suites"]["qa"]}
+    assert main(["eval", "compare", "--models", "agentlm-small", "--suites", "qa", "--limit", "2",
+                 "--out", str(tmp_path), "--reuse", "agentlm-small"]) == 0
+    assert "reused" not in json.loads((tmp_path / "compare.json").read_text())["models"]["agentlm-small"]
+
 
 def test_eval_compare_rejects_unknown_suites(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "compare", "--models", "agentlm-small", "--suites", "vibes", "--out", str(tmp_path)]) == 2

@@ -21,8 +21,13 @@ from agentlm.eval.suites import SUITES, run_suite
 
 
 def compare(models: Sequence[str], suites: Sequence[str], out_dir: str | Path, limit: int = 20, seed: int = 0,
-            progress: Callable[[str], None] | None = print, **options: Any) -> dict[str, Any]:
-    """Run `suites` for every model spec; returns {"models": {name: {...}}, "rows": [...], "files": {...}}."""
+            progress: Callable[[str], None] | None = print, reuse: Sequence[str] = (),
+            **options: Any) -> dict[str, Any]:
+    """Run `suites` for every model spec; returns {"models": {name: {...}}, "rows": [...], "files": {...}}.
+
+    Specs listed in `reuse` keep their results from the previous `OUT/compare.json` when it ran every asked
+    suite without error on the same items (same limit and seed): re-run only the model that changed.
+    """
     unknown = [s for s in suites if s not in SUITES]
     if unknown:
         raise ValueError(f"unknown suites {unknown}; choose from {', '.join(SUITES)}")
@@ -31,7 +36,14 @@ def compare(models: Sequence[str], suites: Sequence[str], out_dir: str | Path, l
     options.setdefault("index_dir", out / "rag-index")  # one SQuAD index, shared by every model
     report: dict[str, Any] = {"suites": list(suites), "limit": limit, "seed": seed, "models": {},
                               "options": {k: str(v) for k, v in options.items()}}
+    previous = _previous_entries(out / "compare.json", suites, limit, seed) if reuse else {}
     for spec in models:
+        if spec in reuse and spec in previous:
+            name, entry = previous[spec]
+            report["models"][name] = {**entry, "reused": True}
+            if progress:
+                progress(f"{name}: reused from the previous {out / 'compare.json'}")
+            continue
         started = time.perf_counter()
         model = load_eval_model(spec)
         entry: dict[str, Any] = {"spec": spec, "speed": measure_speed(model), "suites": {}}
@@ -54,6 +66,21 @@ def compare(models: Sequence[str], suites: Sequence[str], out_dir: str | Path, l
     plot(comparison_chart(report), files["png"])
     report["files"] = {k: str(p) for k, p in files.items()}
     return report
+
+
+def _previous_entries(path: Path, suites: Sequence[str], limit: int, seed: int) -> dict[str, tuple[str, dict]]:
+    """spec -> (name, entry) of an earlier comparison on the same items whose asked suites all ran cleanly."""
+    if not path.is_file():
+        return {}
+    old = json.loads(path.read_text(encoding="utf-8"))
+    if old.get("limit") != limit or old.get("seed") != seed:
+        return {}
+    found = {}
+    for name, entry in old.get("models", {}).items():
+        runs = entry.get("suites", {})
+        if all(s in runs and "error" not in runs[s] for s in suites):
+            found[entry["spec"]] = (name, {**entry, "suites": {s: runs[s] for s in suites}})
+    return found
 
 
 def _summary(entry: dict[str, Any]) -> str:
@@ -92,6 +119,9 @@ def comparison_markdown(report: dict[str, Any]) -> str:
              "bits per byte and perplexity lower is better. tokens/s: greedy, one request at a time.", "",
              markdown_table(report["rows"], ["suite", "metric", *names])]
     lines.append("")
+    reused = [n for n in names if report["models"][n].get("reused")]
+    if reused:
+        lines.append(f"- {', '.join(reused)}: results kept from the previous run on the same items (`--reuse`).")
     for suite in report["suites"]:
         data = next((report["models"][n]["suites"][suite]["data"] for n in names
                      if "data" in report["models"][n]["suites"][suite]), None)

@@ -70,7 +70,7 @@ class RecipeConfig:
     sft_passes: int = 1
     sft_lr: float = 1e-3
     sft_text_examples: int = 3000   # corpus continuation rows mixed in, so SFT keeps language modelling
-    eval_per_family: int = 50
+    eval_per_family: int = 200       # every held-out example (<= 159 per family): 1 example < 1 point
     rl_steps: int = 20
     dpo_pairs: int = 800
     seed: int = 0
@@ -250,6 +250,7 @@ def run_recipe(cfg: RecipeConfig) -> dict[str, Any]:
             record["stages"][name]["eval"] = evaluate_stage(cfg, name)["families"] if name != "pretrain" else None
             record["stages"][name]["eval_seconds"] = round(time.perf_counter() - t0, 1)
         record_path.write_text(json.dumps(record, indent=2, ensure_ascii=False))
+    record["stages"] = {k: record["stages"][k] for k in STAGES if k in record["stages"]}  # pipeline order
     record["selection"] = select_model(cfg, record)
     record_path.write_text(json.dumps(record, indent=2, ensure_ascii=False))
     if cfg.export_dir is not None:
