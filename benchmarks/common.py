@@ -19,7 +19,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "runs" / "benchmarks"
-MODEL = ROOT / "models" / "agentlm-small"
+MODEL = Path(os.environ.get("AGENTLM_BENCH_MODEL", ROOT / "models" / "agentlm-small"))  # the shipped model unless set
 
 
 def parser(doc: str | None, name: str) -> argparse.ArgumentParser:

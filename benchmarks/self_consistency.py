@@ -4,12 +4,13 @@ Prompts are the ones the self_consistency strategy sends: its chain-of-thought s
 question from the skill test set. Each round takes the next prompt and runs every contestant on it, in turn, with
 the same decoding settings (temperature 0.8, top-p 0.95, the model's max_tokens):
 
-- all paths: `LocalChatModel.sample(messages, n=8)` (one left-padded batch) against eight `sample(messages, n=1)`;
+- all paths: `LocalChatModel.sample(messages, n=8)` (one prefill, a batch that drops paths as they end:
+  `agentlm.model.shared_prefix`) against eight `sample(messages, n=1)` (the same decoding loop, one row);
 - until the vote is settled (how the strategy runs): the batched call with `stop_when` (it stops once the finished
   paths settle the majority) against sequential calls that stop at the same point.
 
-Paths differ in length and a batch runs until its longest path ends, so the comparison is made on wall time per
-round and on generated tokens/s. Target: batched >= 3x faster.
+Paths differ in length, so the comparison is made on wall time per round and on generated tokens/s.
+Target: batched >= 3x faster.
 
     python benchmarks/self_consistency.py [--quick] [--rounds 16] [--paths 8] [--max-tokens 256]
 """

@@ -193,8 +193,11 @@ def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
         trainer.data_collator = CausalRightPadding(trainer.data_collator)
     trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in trainer.model.parameters())
+    resume = _last_checkpoint(out)
+    tokens_before = json.loads((Path(resume) / "trainer_state.json").read_text()).get(
+        "num_input_tokens_seen", 0) if resume else 0
     start = time.perf_counter()
-    trainer.train(resume_from_checkpoint=_last_checkpoint(out))
+    trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
     metrics = trainer.evaluate() if eval_rows else {}
 
@@ -206,7 +209,8 @@ def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
               "trainable_parameters": trainable, "total_parameters": total, "train_seconds": round(seconds, 1),
               "train_loss": trainer.state.log_history[-1].get("train_loss"),
               "eval_loss": metrics.get("eval_loss"), "tokens": trainer.state.num_input_tokens_seen,
-              "tokens_per_second": round(trainer.state.num_input_tokens_seen / max(seconds, 1e-9), 1)}
+              "tokens_per_second": round((trainer.state.num_input_tokens_seen - tokens_before) / max(seconds, 1e-9), 1),
+              "resumed_at_tokens": tokens_before}
     record = {**result, "base_model": str(cfg.model), "config": cfg}
     if cfg.method in ("prefix", "prompt"):
         final.save_pretrained(out / "adapter")  # PEFT adapter (safetensors) over the base below

@@ -66,8 +66,8 @@ class RecipeConfig:
     n_train: int = 16000
     n_test: int = 2000
     sft_epochs: float = 1
-    sft_steps: int = 1000           # x 16 examples: ~0.85 epoch of skills + text rows, ~40 min here
-    sft_passes: int = 1
+    sft_steps: int = 1000           # x 16 examples: ~0.85 epoch of skills + text rows, ~38 min here
+    sft_passes: int = 2
     sft_lr: float = 1e-3
     sft_text_examples: int = 3000   # corpus continuation rows mixed in, so SFT keeps language modelling
     eval_per_family: int = 200       # every held-out example (<= 159 per family): 1 example < 1 point
@@ -250,7 +250,9 @@ def run_recipe(cfg: RecipeConfig) -> dict[str, Any]:
             record["stages"][name]["eval"] = evaluate_stage(cfg, name)["families"] if name != "pretrain" else None
             record["stages"][name]["eval_seconds"] = round(time.perf_counter() - t0, 1)
         record_path.write_text(json.dumps(record, indent=2, ensure_ascii=False))
-    record["stages"] = {k: record["stages"][k] for k in STAGES if k in record["stages"]}  # pipeline order
+    # pipeline order; entries of stages whose directory is gone (a re-run from an earlier stage) are stale
+    record["stages"] = {k: record["stages"][k] for k in STAGES
+                        if k in record["stages"] and _done(_stage_dir(cfg, k))}
     record["selection"] = select_model(cfg, record)
     record_path.write_text(json.dumps(record, indent=2, ensure_ascii=False))
     if cfg.export_dir is not None:
@@ -307,7 +309,11 @@ def model_card(record: dict, skills_report: dict | None = None) -> str:
              "induction heads), then instruction-tuned and aligned on AgentLM's synthetic agent-skill data "
              "(tool calls, step-by-step maths with a calculator, grounded answers with citations, planning, "
              "reflection, JSON, style, refusals). Built by `agentlm train recipe default`.", "",
-             f"Selected stage: **{sel.get('model')}**.", "", "## Stages", "",
+             f"Selected stage: **{sel.get('model')}**."
+             + ("" if {"rl", "dpo"} & set(stages) else " The alignment stages have not run on this model yet.")
+             + (" Stages marked \"from an earlier run\" were reused from an earlier run of the recipe; their wall "
+                "times are in `docs/posttrain.md`." if any(st.get("reused") for st in stages.values()) else ""),
+             "", "## Stages", "",
              "| stage | wall time (min) | key results |", "|---|---:|---|"]
     for name, st in stages.items():
         res = st.get("result") or {}
