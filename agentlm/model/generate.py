@@ -135,13 +135,9 @@ def generate_batch(
     output = _run_generate(model, input_ids, attention_mask, kwargs, config.seed)
     seconds = time.perf_counter() - start
 
-    new_tokens = output[:, input_ids.shape[1] :].tolist()
-    texts, finished, completion_tokens = [], [], 0
-    for i, row in enumerate(new_tokens):
-        end = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
-        completion_tokens += min(end + 1, len(row))  # count the end-of-sequence token too
-        texts.append(_cut_at_stop(tokenizer.decode(row[:end], skip_special_tokens=True), config.stop))
-        finished.append(settled is None or not settled.fired or i in settled.done)
+    texts, completion_tokens = _texts_and_count(output[:, input_ids.shape[1] :].tolist(), tokenizer, stop_ids,
+                                                config.stop)
+    finished = [settled is None or not settled.fired or i in settled.done for i in range(len(texts))]
     grouped = [texts[i : i + config.n] for i in range(0, len(texts), config.n)]
     stats = GenerationStats(int(attention_mask.sum()), completion_tokens, seconds, finished)
     return grouped, stats
@@ -203,12 +199,20 @@ def _sample_one_prompt(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBas
             NucleusWarper(config.temperature, config.top_k, config.top_p), stop_ids, decode, config.stop,
             config.repetition_penalty, stop_when)
     seconds = time.perf_counter() - start
+    texts, completion_tokens = _texts_and_count(rows, tokenizer, stop_ids, config.stop)
+    return [texts], GenerationStats(input_ids.shape[1], completion_tokens, seconds, finished)
+
+
+def _texts_and_count(rows: list[list[int]], tokenizer: PreTrainedTokenizerBase, stop_ids: list[int],
+                     stop: list[str]) -> tuple[list[str], int]:
+    """Each row's text up to its first stop token, cut before stop strings; and the completion tokens
+    (a row's stop token counted too)."""
     texts, completion_tokens = [], 0
     for row in rows:
         end = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
-        completion_tokens += min(end + 1, len(row))  # count the end-of-sequence token too
-        texts.append(_cut_at_stop(decode(row[:end]), config.stop))
-    return [texts], GenerationStats(input_ids.shape[1], completion_tokens, seconds, finished)
+        completion_tokens += min(end + 1, len(row))
+        texts.append(_cut_at_stop(tokenizer.decode(row[:end], skip_special_tokens=True), stop))
+    return texts, completion_tokens
 
 
 def _resolve(config: DecodingConfig | None, overrides: dict) -> DecodingConfig:

@@ -55,7 +55,7 @@ def sample_shared_prefix(
     seqs = input_ids.to(device).expand(n, -1) if penalty else None
     live = list(range(n))  # batch position -> row id
     tokens: list[list[int]] = [[] for _ in range(n)]
-    texts: dict[int, str] = {}  # finished row -> its text
+    texts: dict[int, str] = {}  # finished row -> its text (decoded only when `stop_when` needs it)
     fired = False
     for step in range(max_new_tokens):
         scores = penalty(seqs, logits) if penalty else logits
@@ -65,7 +65,7 @@ def sample_shared_prefix(
             token = int(next_ids[j])
             tokens[row].append(token)
             if token in stop_set:
-                texts[row] = decode(tokens[row][:-1])
+                texts[row] = decode(tokens[row][:-1]) if stop_when is not None else ""
             elif stop and any(s in (text := decode(tokens[row])) for s in stop):
                 texts[row] = text
             else:
