@@ -42,7 +42,8 @@ def _cmd_dpo(args: argparse.Namespace) -> int:
     from agentlm.train.dpo import DPOStageConfig, run_dpo
 
     run_dpo(DPOStageConfig(model=Path(args.model), train_file=Path(args.data), out_dir=Path(args.out),
-                           epochs=args.epochs, lr=args.lr, beta=args.beta, batch_size=args.batch_size,
+                           epochs=args.epochs, lr=args.lr, beta=args.beta, sft_weight=args.sft_weight,
+                           batch_size=args.batch_size,
                            max_steps=args.max_steps, precision=args.precision, seed=args.seed,
                            max_examples=args.max_examples))
     return 0
@@ -155,6 +156,8 @@ def register(data_cmds, train_cmds, groups, formatter):
                                           "--data data/skills/preference_train.jsonl --out runs/dpo")
     _common_training(p, lr=5e-5, epochs=1.0, batch_size=8)
     p.add_argument("--beta", type=float, default=0.1)
+    p.add_argument("--sft-weight", type=float, default=0.0,
+                   help="weight of an SFT loss on the chosen replies (RPO); keeps what SFT taught")
     p.set_defaults(func=_cmd_dpo)
 
     p = train_cmds.add_parser("reward", formatter_class=formatter, help="train a reward model on preference pairs",
@@ -174,8 +177,8 @@ def register(data_cmds, train_cmds, groups, formatter):
 
     p = train_cmds.add_parser(
         "recipe", formatter_class=formatter, help="run a whole recipe (default: from nothing to the shipped model)",
-        description="Stages: corpus, tokenizer, pretrain, skills, sft, reward, rl, dpo; then the model to ship is "
-                    "picked and\nexported. Finished stages are skipped, so re-running resumes.\n\n"
+        description="Stages: corpus, tokenizer, pretrain, induction, skills, sft, reward, rl, dpo; then the model "
+                    "to ship is picked\nand exported. Finished stages are skipped, so re-running resumes.\n\n"
                     "example:\n  agentlm train recipe default")
     p.add_argument("name", choices=["default"])
     p.add_argument("--work-dir", default="runs/recipe")

@@ -123,7 +123,8 @@ def test_reward_model_dpo_and_grpo_run_and_report(tiny_model: Path, skills: Path
                                           max_steps=4, max_examples=64))
     assert 0 <= reward["pairwise_accuracy"] <= 1 and (tmp_path / "rm" / "model.safetensors").is_file()
     dpo = run_dpo(DPOStageConfig(model=tiny_model, train_file=pairs, out_dir=tmp_path / "dpo", max_steps=3,
-                                 max_examples=32, batch_size=4))
+                                 max_examples=32, batch_size=4, sft_weight=0.5))
+    assert dpo["loss_type"] == ["sigmoid", "sft"] and dpo["loss_weights"] == [1.0, 0.5]  # RPO: DPO + chosen NLL
     assert dpo["final_reward_accuracy"] is not None and (tmp_path / "dpo" / "model.safetensors").is_file()
     rl = run_rl(RLStageConfig(model=tiny_model, train_file=skills / "train.jsonl", out_dir=tmp_path / "rl",
                               reward_model=tmp_path / "rm", max_steps=1, prompts=8, max_completion_length=16))

@@ -69,11 +69,12 @@ class ProgressCallback(TrainerCallback):
             return
         elapsed = max(time.perf_counter() - self.start, 1e-9)
         steps_done = max(state.global_step - self.first_step, 1)
-        tokens = (state.num_input_tokens_seen or 0) - self.first_tokens
+        seen = state.num_input_tokens_seen or int(logs.get("num_tokens", 0))  # TRL counts when HF does not
+        tokens = seen - self.first_tokens
         eta = (state.max_steps - state.global_step) * elapsed / steps_done
         loss = logs.get("loss", logs.get("train_loss"))
         row = {"kind": "eval" if "eval_loss" in logs else "train", "step": state.global_step,
-               "tokens": state.num_input_tokens_seen or 0, "loss": loss, "val_loss": logs.get("eval_loss"),
+               "tokens": seen, "loss": loss, "val_loss": logs.get("eval_loss"),
                "tokens_per_second": tokens / elapsed, "seconds": elapsed,
                **{k: v for k, v in logs.items() if isinstance(v, int | float)}}
         with self.log_path.open("a") as f:

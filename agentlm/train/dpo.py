@@ -31,6 +31,7 @@ class DPOStageConfig:
     epochs: float = 1.0
     lr: float = 5e-5
     beta: float = 0.1
+    sft_weight: float = 0.0       # > 0 adds the NLL of the chosen reply (RPO), anchoring what SFT taught
     batch_size: int = 8
     grad_accum: int = 1
     max_length: int = 512
@@ -68,7 +69,9 @@ def run_dpo(cfg: DPOStageConfig) -> dict[str, Any]:
     args = DPOConfig(**trainer_arguments(out, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
                                          grad_accum=cfg.grad_accum, max_steps=cfg.max_steps, seed=cfg.seed,
                                          precision=cfg.precision),
-                     beta=cfg.beta, max_length=cfg.max_length, include_num_input_tokens_seen="non_padding")
+                     beta=cfg.beta, max_length=cfg.max_length, include_num_input_tokens_seen="non_padding",
+                     **({"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, cfg.sft_weight]}
+                        if cfg.sft_weight > 0 else {}))
     log_path = out / "log.jsonl"
     trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                          callbacks=[ProgressCallback(log_path, "dpo")])
@@ -77,6 +80,7 @@ def run_dpo(cfg: DPOStageConfig) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     logs = [h for h in trainer.state.log_history if "rewards/accuracies" in h]
     result = {"stage": "dpo", "pairs": len(rows), "epochs": cfg.epochs, "train_seconds": round(seconds, 1),
+              "loss_type": list(args.loss_type), "loss_weights": args.loss_weights,
               "final_reward_accuracy": logs[-1]["rewards/accuracies"] if logs else None,
               "final_reward_margin": logs[-1].get("rewards/margins") if logs else None}
     finish_model(trainer.model, tokenizer, out, {**result, "base_model": str(cfg.model), "config": cfg}, log_path)

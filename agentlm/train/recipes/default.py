@@ -73,6 +73,7 @@ class RecipeConfig:
     eval_per_family: int = 200       # every held-out example (<= 159 per family): 1 example < 1 point
     rl_steps: int = 20
     dpo_pairs: int = 800
+    dpo_sft_weight: float = 1.0      # RPO: plain DPO lost 37 points of Chinese refusals (runs/recipe/dpo-plain)
     seed: int = 0
     stages: list[str] = field(default_factory=lambda: list(STAGES))
 
@@ -180,7 +181,7 @@ def stage_dpo(cfg: RecipeConfig) -> dict:
 
     return run_dpo(DPOStageConfig(model=cfg.work_dir / "sft", out_dir=cfg.work_dir / "dpo",
                                   train_file=cfg.skills_dir / "preference_train.jsonl",
-                                  max_examples=cfg.dpo_pairs, seed=cfg.seed))
+                                  max_examples=cfg.dpo_pairs, sft_weight=cfg.dpo_sft_weight, seed=cfg.seed))
 
 
 def evaluate_stage(cfg: RecipeConfig, name: str) -> dict:
