@@ -22,11 +22,13 @@ export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}  # a shared CPU: one thread per process is the fast setting
 RUN="nice -n 10 $AGENTLM"
 
-# 0. The fine-tuned peer. Made only when missing: these are the settings of the run in runs/smollm2-lora
-#    (200 skill examples, 12 LoRA steps, ~8 min): a smoke run. LORA_STEPS / LORA_EXAMPLES make a real one.
+# 0. The fine-tuned peer, made only when missing: these are the settings of the run in runs/smollm2-lora
+#    (the first 600 skill examples, one epoch, 75 LoRA steps of 8, ~26 min at ~120 tokens/s on 2 threads).
+#    LORA_EXAMPLES / LORA_EPOCHS make a longer one.
 if [ ! -f runs/smollm2-lora/agentlm.json ]; then
-  $RUN train sft --model "$($PY -c 'from agentlm.model.loading import smollm2_gguf_path as p; print(p())')" \
-    --method lora --lr 2e-4 --batch-size 2 --max-examples "${LORA_EXAMPLES:-200}" --max-steps "${LORA_STEPS:-12}" \
+  OMP_NUM_THREADS=${LORA_THREADS:-2} $RUN train sft \
+    --model "$($PY -c 'from agentlm.model.loading import smollm2_gguf_path as p; print(p())')" \
+    --method lora --lr 4e-4 --batch-size 8 --max-examples "${LORA_EXAMPLES:-600}" --epochs "${LORA_EPOCHS:-1}" \
     --data data/skills/train.jsonl --out runs/smollm2-lora
 fi
 
