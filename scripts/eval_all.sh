@@ -2,7 +2,7 @@
 # Reproduce docs/evaluation.md: every capacity suite for the shipped model, then the same suites side by side
 # for our model, SmolLM2-135M-Instruct (prompted) and SmolLM2 fine-tuned with our SFT (LoRA) on our skill data.
 #
-#   bash scripts/eval_all.sh                      # the sizes in docs/evaluation.md (~20 min on 2 CPU cores)
+#   bash scripts/eval_all.sh                      # the sizes in docs/evaluation.md (~30 min, +16 to train the LoRA peer)
 #   LIMIT=200 PEER_LIMIT=50 bash scripts/eval_all.sh
 #   PEER_REASONING=1 bash scripts/eval_all.sh     # also reasoning for the peers (~2 min per question each)
 #
@@ -16,7 +16,7 @@ PY=${PY:-.venv/bin/python}
 OUT=${OUT:-runs/eval}
 LIMIT=${LIMIT:-40}                      # items per suite for our model (documents per language for lm)
 REASONING_LIMIT=${REASONING_LIMIT:-20}  # questions per reasoning dataset for our model (x 5 strategies, 20 paths)
-PEER_LIMIT=${PEER_LIMIT:-10}            # items per suite in the side-by-side comparison
+PEER_LIMIT=${PEER_LIMIT:-20}            # items per suite in the side-by-side comparison
 PEER_SUITES=${PEER_SUITES:-"lm generation qa tools rag alignment"}
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}  # a shared CPU: one thread per process is the fast setting
