@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 from datasets import Dataset
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerState
 
 from agentlm.data.continuation import continuation_rows
 from agentlm.data.validate import auto_epochs, ensure_valid
@@ -194,8 +194,8 @@ def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
     trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in trainer.model.parameters())
     resume = _last_checkpoint(out)
-    tokens_before = json.loads((Path(resume) / "trainer_state.json").read_text()).get(
-        "num_input_tokens_seen", 0) if resume else 0
+    tokens_before = TrainerState.load_from_json(str(Path(resume) / "trainer_state.json")).num_input_tokens_seen \
+        if resume else 0
     start = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
