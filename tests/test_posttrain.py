@@ -113,6 +113,52 @@ def test_foreign_template_without_generation_marks_adopts_ours(tiny_model: Path,
     assert tuned.get_input_embeddings().weight.shape[0] >= len(tuned_tok)
 
 
+def test_foreign_vocabulary_gets_control_tokens_spelled_in_and_markup_as_text(skills: Path, tmp_path: Path) -> None:
+    """A vocabulary without our tokens: control tokens are added, starting from the mean of their spelling's
+    pieces; `<tool_call>` stays text the model already reads, and a LoRA run learns on it."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+
+    from agentlm.model.presets import build_config
+    from agentlm.model.protocol import parse_reply
+    from agentlm.model.tokenizer import CONTROL_TOKENS
+    from agentlm.train.sft import SFTStageConfig, adopt_agentlm_template, run_sft
+
+    raw = Tokenizer(models.BPE())
+    raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    raw.decoder = decoders.ByteLevel()
+    texts = [json.dumps(json.loads(line)) for line in (skills / "train.jsonl").read_text().splitlines()[:100]]
+    raw.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=600, special_tokens=["<unk>"],
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok = PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="<unk>")
+    size = len(tok)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(build_config("tiny", len(tok)))
+    before = model.get_input_embeddings().weight.detach().clone()
+    spelled = tok("<|end|>", add_special_tokens=False)["input_ids"]
+    assert len(spelled) > 1
+
+    new_ids = adopt_agentlm_template(model, tok)
+    assert [tok.convert_ids_to_tokens(i) for i in new_ids] == CONTROL_TOKENS
+    assert "<tool_call>" not in tok.get_vocab()
+    end_row = model.get_input_embeddings().weight[tok.convert_tokens_to_ids("<|end|>")]
+    torch.testing.assert_close(end_row, before[spelled].mean(dim=0))
+    call = '<tool_call>{"name": "calculator", "arguments": {"expression": "2 + 3"}}</tool_call>'
+    ids = tok.apply_chat_template([{"role": "user", "content": "2+3?"}, {"role": "assistant", "content": call}],
+                                  tokenize=True, return_dict=True)["input_ids"]
+    decoded = tok.decode(ids, skip_special_tokens=True)
+    assert call in decoded and parse_reply(call).tool_calls[0].name == "calculator"
+
+    foreign = tmp_path / "foreign"
+    AutoModelForCausalLM.from_config(build_config("tiny", size)).save_pretrained(foreign)
+    PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="<unk>").save_pretrained(foreign)
+    run_sft(SFTStageConfig(model=foreign, train_file=skills / "train.jsonl", out_dir=tmp_path / "out",
+                           method="lora", max_steps=2, batch_size=4, max_examples=16))
+    tuned, tuned_tok = load_model(tmp_path / "out")
+    assert tuned_tok.eos_token == "<|end|>" and "<tool_call>" not in tuned_tok.get_vocab()
+    assert tuned.get_input_embeddings().weight.shape[0] == size + len(CONTROL_TOKENS)
+
+
 def test_reward_model_dpo_and_grpo_run_and_report(tiny_model: Path, skills: Path, tmp_path: Path) -> None:
     from agentlm.train.dpo import DPOStageConfig, run_dpo
     from agentlm.train.reward import RewardStageConfig, run_reward

@@ -9,8 +9,10 @@ weights on save, so every stage writes a plain model directory; prefix and promp
 and are saved as a PEFT adapter directory next to a copy of the base.
 
 Any Hugging Face causal LM works. If its chat template cannot mark assistant tokens (no `{% generation %}`
-block, e.g. SmolLM2), the model adopts AgentLM's template and markup tokens (embeddings resized; with PEFT
-the new token rows are trained too), so one protocol is learned everywhere.
+block, e.g. SmolLM2), the model adopts AgentLM's template and control tokens (embeddings resized; with PEFT
+the new token rows are trained too), so one protocol is learned everywhere. Markup such as `<tool_call>`
+stays plain text in a foreign vocabulary: spelled with pieces the model already knows, it is learned in a
+few steps, where a brand-new row barely moves at LoRA's learning rate.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerState
 from agentlm.data.continuation import continuation_rows
 from agentlm.data.validate import auto_epochs, ensure_valid
 from agentlm.model.loading import load_model
-from agentlm.model.tokenizer import CONTROL_TOKENS, END_TOKEN, MARKUP_TOKENS, PAD_TOKEN, chat_template
+from agentlm.model.tokenizer import CONTROL_TOKENS, END_TOKEN, PAD_TOKEN, chat_template
 from agentlm.train.common import ProgressCallback, finish_model, trainer_arguments
 
 PEFT_METHODS = ("full", "lora", "ia3", "prefix", "prompt")
@@ -107,21 +109,31 @@ def _arguments(arguments: Any) -> str:
 
 
 def adopt_agentlm_template(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> list[int]:
-    """Give a foreign model AgentLM's chat template and markup tokens; return the ids of added tokens."""
+    """Give a foreign model AgentLM's chat template and control tokens; return the ids of added tokens.
+
+    Each new control token starts as the mean embedding of the pieces that spelled it before, in the
+    input embeddings and (when untied) the output head. Markup tokens are not added: they stay text.
+    """
     vocab = tokenizer.get_vocab()
-    new = [t for t in CONTROL_TOKENS + MARKUP_TOKENS if t not in vocab]
-    tokenizer.add_special_tokens({"additional_special_tokens": [t for t in CONTROL_TOKENS if t in new]},
-                                 replace_extra_special_tokens=False)
-    tokenizer.add_tokens([t for t in MARKUP_TOKENS if t in new])
+    new = [t for t in CONTROL_TOKENS if t not in vocab]
+    spelling = {t: tokenizer(t, add_special_tokens=False)["input_ids"] for t in new}
+    tokenizer.add_special_tokens({"additional_special_tokens": new}, replace_extra_special_tokens=False)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = PAD_TOKEN
     tokenizer.chat_template = chat_template()
     tokenizer.eos_token = END_TOKEN
     if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
-        model.resize_token_embeddings(len(tokenizer), mean_resizing=True)
+        model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    new_ids = [tokenizer.convert_tokens_to_ids(t) for t in new]
+    tables = {id(m.weight): m.weight for m in (model.get_input_embeddings(), model.get_output_embeddings())
+              if m is not None}  # one table when tied
+    with torch.no_grad():
+        for token, token_id in zip(new, new_ids, strict=True):
+            for weight in tables.values() if spelling[token] else ():
+                weight[token_id] = weight[spelling[token]].mean(dim=0)
     model.config.eos_token_id = tokenizer.convert_tokens_to_ids(END_TOKEN)
     model.config.pad_token_id = tokenizer.pad_token_id
-    return [tokenizer.convert_tokens_to_ids(t) for t in new]
+    return new_ids
 
 
 def dequantized_for_training(model: PreTrainedModel) -> None:
@@ -145,7 +157,7 @@ def peft_config(cfg: SFTStageConfig, new_token_ids: list[int]):
     if cfg.method in ("prefix", "prompt") and new_token_ids:
         raise ValueError(f"{cfg.method} tuning cannot learn new tokens: use lora or full for this model")
     if cfg.method == "lora":
-        # New markup tokens need trainable embedding rows (the head is tied to them).
+        # New control tokens need trainable embedding rows (and head rows, tied or not).
         extra = {"modules_to_save": ["embed_tokens", "lm_head"], "ensure_weight_tying": True} if new_token_ids else {}
         return LoraConfig(task_type=TaskType.CAUSAL_LM, r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=0.0,
                           target_modules="all-linear", **extra)
