@@ -98,7 +98,7 @@ def _cmd_eval_skills(args: argparse.Namespace) -> int:
 
     model, tokenizer = load_model(args.model, gguf_file=args.gguf_file)
     report = evaluate_skills(model, tokenizer, Path(args.data), per_family=args.per_family,
-                             batch_size=args.batch_size)
+                             batch_size=args.batch_size, constrained=args.constrained)
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2) if args.json else skills_markdown(report))
@@ -209,6 +209,8 @@ def register(data_cmds, train_cmds, groups, formatter):
     p.add_argument("--data", default="data/skills/test.jsonl")
     p.add_argument("--per-family", type=int, default=60)
     p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--constrained", action="store_true",
+                   help="decode under grammars: tool calls valid against their schemas, JSON where JSON is asked")
     p.add_argument("--out", default=None, help="write the JSON report here")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_eval_skills)

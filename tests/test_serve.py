@@ -174,6 +174,23 @@ def test_api_key_is_required(base: str) -> None:
     assert httpx.get(f"{base}/health").json() == {"status": "ok"}
 
 
+def test_response_format_json_schema_and_json_object(client: openai.OpenAI) -> None:
+    schema = {"type": "object", "properties": {"city": {"type": "string"}, "guests": {"type": "integer"}},
+              "required": ["city", "guests"], "additionalProperties": False}
+    ask = [{"role": "user", "content": "Book a table in Rome for 3. Answer as JSON."}]
+    reply = client.chat.completions.create(model="agentlm-small", temperature=0, messages=ask, max_tokens=64,
+                                           response_format={"type": "json_schema",
+                                                            "json_schema": {"name": "booking", "schema": schema}})
+    booking = json.loads(reply.choices[0].message.content)
+    assert list(booking) == ["city", "guests"] and isinstance(booking["guests"], int)
+    anything = client.chat.completions.create(model="agentlm-small", temperature=0, messages=ask, max_tokens=128,
+                                              response_format={"type": "json_object"})
+    assert isinstance(json.loads(anything.choices[0].message.content), dict)
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="agentlm-small", messages=ask, response_format={"type": "xml"})
+    assert caught.value.param == "response_format"
+
+
 def test_errors_have_openai_shape(client: openai.OpenAI, base: str) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
         client.chat.completions.create(model="gpt-9", messages=HELLO)

@@ -23,6 +23,7 @@ from agentlm.data.synth.base import NOT_IN_SOURCES, REFUSAL_PREFIX
 from agentlm.data.synth.conversation import check_reply
 from agentlm.data.synth.safe_arith import evaluate as safe_evaluate
 from agentlm.data.synth.safe_arith import format_number
+from agentlm.model.constrained import Constraint
 from agentlm.model.generate import DecodingConfig, generate_batch
 from agentlm.model.protocol import Reply, final_answer, openai_tool_calls, parse_reply
 
@@ -47,14 +48,28 @@ def render_prompt(tokenizer, messages: list[dict], tools: list[dict] | None) -> 
     return tokenizer.apply_chat_template(messages, tools=tools or None, add_generation_prompt=True, tokenize=False)
 
 
-def _complete(model, tokenizer, prompts: list[str], max_new_tokens: int, batch_size: int) -> list[str]:
+def constraint_for(row: dict, constrained: bool) -> Constraint | None:
+    """The decoding constraint of a test row when `constrained`: its tools' schemas, or, for extraction, a JSON
+    object with the keys the request names (in its order; any values), as an application would ask for."""
+    if not constrained:
+        return None
+    if row["metadata"]["family"] == "json_extract":
+        keys = row["metadata"].get("keys") or []
+        return Constraint.for_json({"type": "object", "properties": {k: {} for k in keys}, "required": keys,
+                                    "additionalProperties": False} if keys else None)
+    return Constraint.for_tools(row["tools"]) if row.get("tools") else None
+
+
+def _complete(model, tokenizer, prompts: list[str], max_new_tokens: int, batch_size: int,
+              constraints: list[Constraint | None] | None = None) -> list[str]:
     """Greedy completions, batched by prompt length so little padding is wasted."""
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     out: list[str] = [""] * len(prompts)
     cfg = DecodingConfig(max_new_tokens=max_new_tokens)
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
-        texts, _ = generate_batch(model, tokenizer, [prompts[i] for i in idx], cfg)
+        texts, _ = generate_batch(model, tokenizer, [prompts[i] for i in idx], cfg,
+                                  constraints=[constraints[i] for i in idx] if constraints else None)
         for i, t in zip(idx, texts, strict=True):
             out[i] = t[0]
     return out
@@ -161,7 +176,8 @@ def grade_turn(family: str, meta: dict, text: str, tools: list[dict]) -> dict[st
     return {k: float(v) for k, v in s.items()}
 
 
-def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int) -> list[dict[str, float]]:
+def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int, constrained: bool = False
+               ) -> list[dict[str, float]]:
     """Run calculator maths for real: generate, execute calls, feed results back, until an answer."""
     convs = [[m for m in r["messages"] if m["role"] in ("system", "user")][:2] for r in rows]
     done: list[str | None] = [None] * len(rows)
@@ -171,7 +187,8 @@ def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int) -> list[dict
         if not active:
             break
         prompts = [render_prompt(tokenizer, convs[i], rows[i].get("tools")) for i in active]
-        for i, text in zip(active, _complete(model, tokenizer, prompts, 96, batch_size), strict=True):
+        constraints = [constraint_for(rows[i], constrained) for i in active]
+        for i, text in zip(active, _complete(model, tokenizer, prompts, 96, batch_size, constraints), strict=True):
             reply = parse_reply(text)
             if not reply.tool_calls and not reply.errors:
                 done[i] = reply.content
@@ -190,13 +207,17 @@ def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int) -> list[dict
 
 
 def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 50, batch_size: int = 16,
-                    progress: Callable[[str], None] | None = print) -> dict[str, Any]:
-    """Grade a model on the held-out skill data; returns {"families": {family/lang: {metric: mean}}, ...}."""
+                    progress: Callable[[str], None] | None = print, constrained: bool = False) -> dict[str, Any]:
+    """Grade a model on the held-out skill data; returns {"families": {family/lang: {metric: mean}}, ...}.
+
+    `constrained` decodes under grammars (agentlm.model.constrained): tool calls valid against the row's tool
+    schemas, JSON for the extraction rows; the model still chooses the tool and writes the values.
+    """
     rows = load_examples(Path(test_file), per_family)
     start = time.perf_counter()
     scores: dict[str, list[dict[str, float]]] = defaultdict(list)
     calc = [r for r in rows if r["metadata"]["family"] == "math_calc"]
-    for r, s in zip(calc, _calc_loop(model, tokenizer, calc, batch_size), strict=True):
+    for r, s in zip(calc, _calc_loop(model, tokenizer, calc, batch_size, constrained), strict=True):
         scores[f"math_calc/{r['metadata']['lang']}"].append(s)
     turns = []  # (row, prompt) for the first assistant turn, and later turns after tool results
     for r in rows:
@@ -209,7 +230,8 @@ def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 
         if fam in ("grounded_tool",):  # the answer after the recorded search result
             last = max(i for i, m in enumerate(msgs) if m["role"] == "assistant")
             turns.append((r, render_prompt(tokenizer, msgs[:last], r.get("tools")), "final", msgs[last]))
-    texts = _complete(model, tokenizer, [t[1] for t in turns], 160, batch_size)
+    texts = _complete(model, tokenizer, [t[1] for t in turns], 160, batch_size,
+                      [constraint_for(t[0], constrained) for t in turns])
     for (r, _, which, _gold), text in zip(turns, texts, strict=True):
         meta, fam = r["metadata"], r["metadata"]["family"]
         if fam == "grounded_tool":
@@ -228,7 +250,7 @@ def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 
     seconds = time.perf_counter() - start
     if progress:
         progress(f"evaluated {len(rows)} examples in {seconds:.0f} s")
-    return {"families": families, "examples": len(rows), "seconds": round(seconds, 1)}
+    return {"families": families, "examples": len(rows), "seconds": round(seconds, 1), "constrained": constrained}
 
 
 def skills_markdown(report: dict[str, Any]) -> str:

@@ -27,6 +27,7 @@ from transformers import (
     TextIteratorStreamer,
 )
 
+from agentlm.model.constrained import Constraint, GrammarLogitsProcessor, grammar_processor
 from agentlm.model.shared_prefix import sample_shared_prefix, supports_shared_prefix
 
 Prompt = str | list[dict]
@@ -97,14 +98,18 @@ def generate(
     tokenizer: PreTrainedTokenizerBase,
     prompt: Prompt,
     config: DecodingConfig | None = None,
+    constraint: Constraint | None = None,
     **overrides,
 ) -> list[str]:
-    """Return `config.n` completions of one prompt (a string, or chat messages), stop strings removed."""
+    """Return `config.n` completions of one prompt (a string, or chat messages), stop strings removed.
+
+    A `constraint` (agentlm.model.constrained) keeps tool calls valid against their schemas, or the reply JSON.
+    """
     if isinstance(prompt, list) and not all(isinstance(m, dict) for m in prompt):
         raise TypeError(
             "prompt must be a string or a list of chat messages; use generate_batch for many prompts"
         )
-    texts, _ = generate_batch(model, tokenizer, [prompt], config, **overrides)
+    texts, _ = generate_batch(model, tokenizer, [prompt], config, constraints=[constraint], **overrides)
     return texts[0]
 
 
@@ -114,19 +119,22 @@ def generate_batch(
     prompts: list[Prompt],
     config: DecodingConfig | None = None,
     stop_when: Callable[[list[str]], bool] | None = None,
+    constraints: list[Constraint | None] | None = None,
     **overrides,
 ) -> tuple[list[list[str]], GenerationStats]:
     """Complete many prompts in one left-padded batch: `config.n` completions per prompt, and stats.
 
     `stop_when(finished_texts)` is asked each time rows finish; when it returns True the whole call stops
     (e.g. self-consistency once the vote is settled). `stats.finished` then says which rows are complete.
+    `constraints` holds one `Constraint` (or None) per prompt.
     """
     config = _resolve(config, overrides)
     stop_ids = _stop_token_ids(model, tokenizer)
     input_ids, attention_mask = _encode(tokenizer, prompts, _pad_id(tokenizer, stop_ids))
+    grammar = _grammar(model, tokenizer, stop_ids, config, constraints, len(prompts))
     if config.strategy == "sample" and len(prompts) == 1 and supports_shared_prefix(model):
-        return _sample_one_prompt(model, tokenizer, input_ids, config, stop_ids, stop_when)
-    kwargs = _generate_kwargs(config, tokenizer, stop_ids)
+        return _sample_one_prompt(model, tokenizer, input_ids, config, stop_ids, stop_when, grammar)
+    kwargs = _generate_kwargs(config, tokenizer, stop_ids, grammar)
     settled = None
     if stop_when is not None:
         settled = _Settled(stop_when, tokenizer, stop_ids, input_ids.shape[1], config.stop)
@@ -148,6 +156,7 @@ def stream(
     tokenizer: PreTrainedTokenizerBase,
     prompt: Prompt,
     config: DecodingConfig | None = None,
+    constraint: Constraint | None = None,
     **overrides,
 ) -> Iterator[str]:
     """Yield the completion as text pieces while it is generated; the pieces join to `generate()`'s text."""
@@ -160,7 +169,8 @@ def stream(
     input_ids, attention_mask = _encode(tokenizer, [prompt], _pad_id(tokenizer, stop_ids))
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
     cancelled = threading.Event()
-    kwargs = _generate_kwargs(config, tokenizer, stop_ids)
+    grammar = _grammar(model, tokenizer, stop_ids, config, [constraint], 1)
+    kwargs = _generate_kwargs(config, tokenizer, stop_ids, grammar)
     kwargs.update(streamer=streamer, stopping_criteria=StoppingCriteriaList([_Cancelled(cancelled)]))
     errors: list[BaseException] = []
 
@@ -184,7 +194,8 @@ def stream(
 
 def _sample_one_prompt(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, input_ids: torch.Tensor,
                        config: DecodingConfig, stop_ids: list[int],
-                       stop_when: Callable[[list[str]], bool] | None) -> tuple[list[list[str]], GenerationStats]:
+                       stop_when: Callable[[list[str]], bool] | None, grammar: GrammarLogitsProcessor | None = None
+                       ) -> tuple[list[list[str]], GenerationStats]:
     """`config.n` samples of one prompt: one prefill, and a batch that shrinks as paths end."""
 
     def decode(ids: list[int]) -> str:
@@ -197,7 +208,7 @@ def _sample_one_prompt(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBas
         rows, finished = sample_shared_prefix(
             model, input_ids, config.n, config.max_new_tokens,
             NucleusWarper(config.temperature, config.top_k, config.top_p), stop_ids, decode, config.stop,
-            config.repetition_penalty, stop_when)
+            config.repetition_penalty, stop_when, grammar)
     seconds = time.perf_counter() - start
     texts, completion_tokens = _texts_and_count(rows, tokenizer, stop_ids, config.stop)
     return [texts], GenerationStats(input_ids.shape[1], completion_tokens, seconds, finished)
@@ -259,7 +270,21 @@ def _pad_id(tokenizer: PreTrainedTokenizerBase, stop_ids: list[int]) -> int:
     return stop_ids[0] if stop_ids else 0
 
 
-def _generate_kwargs(config: DecodingConfig, tokenizer: PreTrainedTokenizerBase, stop_ids: list[int]) -> dict:
+def _grammar(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, stop_ids: list[int], config: DecodingConfig,
+             constraints: list[Constraint | None] | None, prompts: int) -> GrammarLogitsProcessor | None:
+    """The processor that enforces the prompts' constraints, or None when there are none."""
+    if not constraints or not any(constraints):
+        return None
+    if len(constraints) != prompts:
+        raise ValueError(f"constraints must hold one entry per prompt: {len(constraints)} for {prompts} prompts")
+    if config.strategy == "beam":
+        raise ValueError("constrained decoding works with greedy decoding or sampling, not beam search")
+    vocab_size = model.get_output_embeddings().weight.shape[0]
+    return grammar_processor(tokenizer, vocab_size, stop_ids, constraints, config.n)
+
+
+def _generate_kwargs(config: DecodingConfig, tokenizer: PreTrainedTokenizerBase, stop_ids: list[int],
+                     grammar: GrammarLogitsProcessor | None = None) -> dict:
     """Translate a DecodingConfig into `model.generate` arguments, every one explicit."""
     kwargs = dict(
         max_new_tokens=config.max_new_tokens,
@@ -282,6 +307,8 @@ def _generate_kwargs(config: DecodingConfig, tokenizer: PreTrainedTokenizerBase,
         kwargs.update(do_sample=False, num_beams=config.num_beams)
     else:
         kwargs.update(do_sample=False, num_beams=1)
+    if grammar is not None:  # the mask first, so sampling renormalises over the allowed tokens
+        kwargs["logits_processor"] = LogitsProcessorList([grammar, *kwargs.get("logits_processor", [])])
     if config.stop:
         kwargs.update(stop_strings=config.stop, tokenizer=tokenizer)
     return kwargs

@@ -16,6 +16,8 @@ from collections.abc import Callable
 import torch
 from transformers import LogitsProcessor, PreTrainedModel, RepetitionPenaltyLogitsProcessor
 
+from agentlm.model.constrained import GrammarLogitsProcessor
+
 
 def supports_shared_prefix(model: PreTrainedModel) -> bool:
     """Plain causal LMs only: PEFT prompt-learning wrappers add virtual tokens this loop does not know about."""
@@ -34,9 +36,11 @@ def sample_shared_prefix(
     stop: list[str] | None = None,
     repetition_penalty: float = 1.0,
     stop_when: Callable[[list[str]], bool] | None = None,
+    grammar: GrammarLogitsProcessor | None = None,
 ) -> tuple[list[list[int]], list[bool]]:
     """Sample `n` continuations of the single prompt `input_ids` (shape [1, L]).
 
+    A `grammar` (one grammar row per sample) masks what each row may write next.
     Returns each row's new token ids (ending with its stop token when it stopped on one) and whether the row
     finished. `stop_when(finished_texts)` is asked whenever rows finish; True ends the call, leaving the other
     rows unfinished. Draws from torch's global RNG (seed it, or fork it, around the call).
@@ -59,11 +63,15 @@ def sample_shared_prefix(
     fired = False
     for step in range(max_new_tokens):
         scores = penalty(seqs, logits) if penalty else logits
+        if grammar is not None:
+            scores = grammar.mask(scores.clone(), live)
         next_ids = torch.multinomial(warper(None, scores).softmax(-1), 1).squeeze(1)
         keep = []
         for j, row in enumerate(live):
             token = int(next_ids[j])
             tokens[row].append(token)
+            if grammar is not None:
+                grammar.accept(row, token)
             if token in stop_set:
                 texts[row] = decode(tokens[row][:-1]) if stop_when is not None else ""
             elif stop and any(s in (text := decode(tokens[row])) for s in stop):

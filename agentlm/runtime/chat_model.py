@@ -35,6 +35,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from agentlm.model.constrained import Constraint, response_format_constraint
 from agentlm.model.generate import DecodingConfig, generate_batch, stream
 from agentlm.model.loading import load_model
 from agentlm.model.protocol import ToolCallError, parse_reply, parse_tool_call
@@ -332,10 +333,11 @@ class _Request:
     prefill: str  # forced start of the reply
     prompt_tokens: int
     config: DecodingConfig
+    constraint: Constraint | None = None  # grammar for the reply: the tools' schemas, or JSON
 
     @property
     def key(self) -> tuple[str, str]:
-        return self.prompt, repr(self.config)
+        return self.prompt, repr((self.config, self.constraint))
 
 
 # ---------------------------------------------------------------- the chat model
@@ -347,6 +349,9 @@ class LocalChatModel(BaseChatModel):
     `temperature=0` decodes greedily (deterministic); `stop` strings and `max_tokens` bound every reply, and
     `max_tokens` is also cut to what is left of the model's context. Call-time keyword arguments
     (`temperature`, `top_p`, `max_tokens`, `seed`, `repetition_penalty`, `tools`, `tool_choice`) override the fields.
+    With `constrained` (the default), a tool call can only name a bound tool, with arguments that match its
+    schema (grammar-constrained decoding); `response_format` (OpenAI's `json_object` or `json_schema`) makes
+    the whole reply JSON.
     """
 
     model_path: str
@@ -357,6 +362,7 @@ class LocalChatModel(BaseChatModel):
     stop: list[str] | None = None
     seed: int | None = None
     repetition_penalty: float = 1.0  # > 1 discourages the loops small models fall into with greedy decoding
+    constrained: bool = True  # tool calls follow the bound tools' JSON schemas
 
     @property
     def _llm_type(self) -> str:
@@ -474,7 +480,7 @@ class LocalChatModel(BaseChatModel):
         model, tokenizer = self.load()
         reader = ReplyStream(request.prefill)
         start = time.perf_counter()
-        for piece in stream(model, tokenizer, request.prompt, request.config):
+        for piece in stream(model, tokenizer, request.prompt, request.config, constraint=request.constraint):
             content, reasoning = reader.feed(piece)
             if content or reasoning:
                 yield delta_chunk(content, reasoning)
@@ -515,14 +521,17 @@ class LocalChatModel(BaseChatModel):
             stop=list(dict.fromkeys([*(self.stop or []), *(stop or [])])),
             seed=option("seed"),
         )
-        return _Request(prompt, prefill, prompt_tokens, config)
+        constraint = response_format_constraint(options.get("response_format"))
+        if constraint is None and tools and choice != "none" and option("constrained"):
+            constraint = Constraint.for_tools(tools, prefix=prefill)
+        return _Request(prompt, prefill, prompt_tokens, config, constraint)
 
     def _run(self, requests: list[_Request], stop_when: Callable[[list[str]], bool] | None = None
              ) -> list[list[AIMessage]]:
         """One batched generate call for requests sharing a decoding config; n parsed replies per request."""
         model, tokenizer = self.load()
         texts, stats = generate_batch(model, tokenizer, [r.prompt for r in requests], requests[0].config,
-                                      stop_when=stop_when)
+                                      stop_when=stop_when, constraints=[r.constraint for r in requests])
         if stop_when is not None and not all(stats.finished):  # keep the paths that finished
             n = requests[0].config.n
             texts = [[t for j, t in enumerate(group) if stats.finished[i * n + j]] for i, group in enumerate(texts)]

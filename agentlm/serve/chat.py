@@ -3,7 +3,8 @@
 Parameters follow OpenAI's (defaults too: temperature 1, top_p 1); `max_tokens` (or
 `max_completion_tokens`) defaults to the model's 256 and is cut to what is left of its context;
 `repetition_penalty` is accepted as an extension. `n` > 1 samples all choices in one batched generate call.
-Unsupported features (`logprobs`, `response_format` other than text, non-text content) answer 400.
+`response_format` `json_object` or `json_schema` makes the reply JSON by grammar-constrained decoding, and tool
+calls always follow their tools' schemas. Unsupported features (`logprobs`, non-text content) answer 400.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi.responses import StreamingResponse
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, convert_to_messages
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentlm.model.constrained import response_format_constraint
 from agentlm.runtime.chat_model import LocalChatModel, normalize_tool_choice, to_chat_messages, to_openai_tool
 from agentlm.serve.errors import APIError, error_body
 from agentlm.serve.streaming import DONE, ThreadedStream, sse
@@ -52,7 +54,7 @@ class ChatRequest(BaseModel):
 @router.post("/v1/chat/completions", response_model=None)
 def chat_completions(body: ChatRequest, request: Request) -> dict[str, Any] | StreamingResponse:
     model = request.app.state.registry.chat_model(body.model)
-    _check_supported(body)
+    _check_supported(body, model)
     messages = to_messages(body.messages)
     tools = _tools(body.tools)
     choice = _tool_choice(body.tool_choice, tools)
@@ -61,7 +63,7 @@ def chat_completions(body: ChatRequest, request: Request) -> dict[str, Any] | St
                "top_p": body.top_p or 1.0, "seed": body.seed,
                "max_tokens": body.max_completion_tokens or body.max_tokens,
                "repetition_penalty": body.repetition_penalty, "tools": tools or None,
-               "tool_choice": choice if tools else None}
+               "tool_choice": choice if tools else None, "response_format": body.response_format}
     options = {k: v for k, v in options.items() if v is not None}
     meta = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": body.model}
     usage_wanted = bool((body.stream_options or {}).get("include_usage"))
@@ -84,7 +86,7 @@ def _replies(model: Any, messages: list[BaseMessage], n: int, stop: list[str],
     """n replies: one call for n = 1; otherwise one batched call (`sample`, or `batch` for greedy or forced tools)."""
     if n == 1:
         return [model.invoke(messages, stop=stop or None, **options)]
-    forced = options.get("tool_choice") not in (None, "none")
+    forced = options.get("tool_choice") not in (None, "none") or options.get("response_format") is not None
     if isinstance(model, LocalChatModel) and options["temperature"] > 0 and not forced:
         sampler = model.model_copy(update={"stop": [*(model.stop or []), *stop]}) if stop else model
         if options.get("repetition_penalty"):
@@ -95,12 +97,16 @@ def _replies(model: Any, messages: list[BaseMessage], n: int, stop: list[str],
     return model.batch([messages] * n, stop=stop or None, **options)
 
 
-def _check_supported(body: ChatRequest) -> None:
+def _check_supported(body: ChatRequest, model: Any) -> None:
     if body.logprobs:
         raise APIError(400, "logprobs are not supported by this server", "logprobs", "unsupported_parameter")
-    if body.response_format and body.response_format.get("type") not in (None, "text"):
-        raise APIError(400, f"response_format {body.response_format.get('type')!r} is not supported: ask for JSON "
-                       "in the prompt instead", "response_format", "unsupported_parameter")
+    try:
+        constraint = response_format_constraint(body.response_format)
+    except ValueError as err:
+        raise APIError(400, str(err), "response_format", "invalid_value") from err
+    if constraint is not None and not isinstance(model, LocalChatModel):
+        raise APIError(400, f"response_format {body.response_format.get('type')!r} needs a local model",
+                       "response_format", "unsupported_parameter")
 
 
 def to_messages(raw: list[dict[str, Any]]) -> list[BaseMessage]:
