@@ -239,3 +239,8 @@ def test_model_card_marks_targets_met_and_missed() -> None:
     assert "| tool choice | ≥ 95% | 97.0% ✓ |  |" in card
     assert "| valid, executable tool calls | ≥ 98% | 90.0% ✗ |  |" in card
     assert "| harmless look-alikes refused (lower is better) | ≤ 5% | 3.0% ✓ | 20.0% ✗ |" in card
+    constrained = {"tool_choice/en": {"tool_choice": 0.97, "valid_call": 0.99, "n": 30}}
+    card = model_card({"stages": {"sft": {"seconds": 60.0, "result": {}, "eval": scores,
+                                          "eval_constrained": constrained}}, "selection": {"model": "sft"}})
+    assert "| valid, executable tool calls | ≥ 98% | 90.0% ✗ |  | 99.0% ✓ |  |" in card
+    assert "English, constrained | Chinese, constrained |" in card
