@@ -64,10 +64,30 @@ def _compiler(tokenizer: PreTrainedTokenizerBase, vocab_size: int, stop_ids: lis
         return _COMPILERS[key]
 
 
+SAFE_INTEGER = 2**53 - 1  # JSON's safe integers: an integer without bounds cannot run on forever
+
+
+def _bounded(schema: Any) -> Any:
+    """The schema with every unbounded integer limited to JSON's safe range (small models otherwise keep
+    writing digits when the token they wanted is not allowed)."""
+    if isinstance(schema, list):
+        return [_bounded(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _bounded(v) for k, v in schema.items()}
+    if out.get("type") == "integer":
+        if "minimum" not in out and "exclusiveMinimum" not in out:
+            out["minimum"] = -SAFE_INTEGER
+        if "maximum" not in out and "exclusiveMaximum" not in out:
+            out["maximum"] = SAFE_INTEGER
+    return out
+
+
 def _schema_grammar(schema: dict[str, Any]) -> str:
     import xgrammar as xgr
 
-    return str(xgr.Grammar.from_json_schema(json.dumps(schema), any_whitespace=False, separators=SEPARATORS))
+    return str(xgr.Grammar.from_json_schema(json.dumps(_bounded(schema)), any_whitespace=False,
+                                            separators=SEPARATORS))
 
 
 def _tool_name_and_parameters(tool: dict[str, Any]) -> tuple[str, dict[str, Any]]:
