@@ -108,3 +108,19 @@ def test_bad_constraints_are_refused_clearly(chat: LocalChatModel) -> None:
     with pytest.raises(ValueError, match="function name"):
         generate_batch(model, tokenizer, ["Hi"], constraints=[Constraint.for_tools([{"type": "function"}])])
     assert response_format_constraint({"type": "text"}) is None and response_format_constraint(None) is None
+
+
+def test_a_string_argument_may_contain_the_closing_tag() -> None:
+    reply = parse_reply('<tool_call>{"name": "note", "arguments": {"text": "a}</tool_call>b"}}</tool_call> done'
+                        '<tool_call>{"name": "x", "arguments": {"broken": }</tool_call>')
+    assert [(c.name, c.arguments) for c in reply.tool_calls] == [("note", {"text": "a}</tool_call>b"})]
+    assert reply.content == "done" and len(reply.errors) == 1
+
+
+def test_the_grammar_keeps_the_schema_property_order(chat: LocalChatModel) -> None:
+    model, tokenizer = chat.load()
+    schema = {"type": "object", "properties": {"zeta": {"type": "integer"}, "alpha": {"type": "integer"}},
+              "required": ["zeta", "alpha"]}
+    text = generate_batch(model, tokenizer, ["Numbers:"], DecodingConfig(max_new_tokens=96),
+                          constraints=[Constraint.for_json(schema)])[0][0][0]
+    assert list(json.loads(text)) == ["zeta", "alpha"], text

@@ -22,8 +22,8 @@ from typing import Any
 import torch
 from transformers import LogitsProcessor, PreTrainedTokenizerBase
 
-TOOL_CALL_OPEN = "<tool_call>"
-TOOL_CALL_CLOSE = "</tool_call>"
+from agentlm.model.protocol import TOOL_CALL_CLOSE, TOOL_CALL_OPEN
+
 SEPARATORS = (", ", ": ")  # how our chat template writes JSON; the model learned this spelling
 
 
@@ -37,11 +37,11 @@ class Constraint:
 
     @classmethod
     def for_tools(cls, tools: list[dict[str, Any]], prefix: str = "") -> Constraint:
-        return cls(tools=tuple(json.dumps(t, sort_keys=True, ensure_ascii=False) for t in tools), prefix=prefix)
+        return cls(tools=tuple(json.dumps(t, ensure_ascii=False) for t in tools), prefix=prefix)  # key order kept
 
     @classmethod
     def for_json(cls, schema: dict[str, Any] | None = None) -> Constraint:
-        return cls(json_schema=json.dumps(schema, sort_keys=True) if schema else True)
+        return cls(json_schema=json.dumps(schema, ensure_ascii=False) if schema else True)  # key order kept
 
     def __post_init__(self) -> None:
         if self.tools and self.json_schema:

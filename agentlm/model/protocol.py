@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-TOOL_CALL_RE = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.DOTALL)
+TOOL_CALL_OPEN, TOOL_CALL_CLOSE = "<tool_call>", "</tool_call>"
+_JSON = json.JSONDecoder()
 THINK_RE = re.compile(r"<think>(.*?)</think>\s*", re.DOTALL)
 ANSWER_RE = re.compile(r"(?:Answer|答案)\s*[:：]\s*(.+?)\s*$", re.MULTILINE)
 
@@ -57,12 +58,40 @@ def parse_tool_call(raw: str) -> ToolCall | ToolCallError:
     return ToolCall(obj["name"], args)
 
 
+def tool_call_spans(body: str) -> list[tuple[int, int, str]]:
+    """(start, end, body) of each `<tool_call>` block in `body`.
+
+    A call whose JSON parses ends at the `</tool_call>` after that JSON, so a string argument that contains
+    `</tool_call>` does not cut it short; otherwise it ends at the next `</tool_call>`, or the end of the text.
+    """
+    spans, pos = [], 0
+    while (start := body.find(TOOL_CALL_OPEN, pos)) != -1:
+        inner = start + len(TOOL_CALL_OPEN)
+        end, raw = None, ""
+        try:
+            _, stop = _JSON.raw_decode(body, len(body) - len(body[inner:].lstrip()))
+            rest = body[stop:].lstrip()
+            if rest.startswith(TOOL_CALL_CLOSE) or not rest:
+                end, raw = len(body) - len(rest) + (len(TOOL_CALL_CLOSE) if rest else 0), body[inner:stop]
+        except json.JSONDecodeError:
+            pass
+        if end is None:
+            close = body.find(TOOL_CALL_CLOSE, inner)
+            end, raw = (len(body), body[inner:]) if close == -1 else (close + len(TOOL_CALL_CLOSE), body[inner:close])
+        spans.append((start, end, raw))
+        pos = end
+    return spans
+
+
 def parse_reply(text: str) -> Reply:
     """Split generated text into reasoning, content and tool calls (valid ones and broken ones)."""
     reasoning = "\n".join(m.strip() for m in THINK_RE.findall(text))
     body = THINK_RE.sub("", text)
-    reply = Reply(content=TOOL_CALL_RE.sub("", body).strip(), reasoning=reasoning)
-    for raw in TOOL_CALL_RE.findall(body):
+    spans = tool_call_spans(body)
+    bounds = [0, *[i for start, end, _ in spans for i in (start, end)], len(body)]
+    content = "".join(body[bounds[i]:bounds[i + 1]] for i in range(0, len(bounds), 2))
+    reply = Reply(content=content.strip(), reasoning=reasoning)
+    for _, _, raw in spans:
         call = parse_tool_call(raw)
         (reply.tool_calls if isinstance(call, ToolCall) else reply.errors).append(call)
     return reply
