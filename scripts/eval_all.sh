@@ -23,7 +23,7 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}  # a shared CPU: one thread per pro
 RUN="nice -n 10 $AGENTLM"
 
 # 0. The fine-tuned peer, made only when missing: these are the settings of the run in runs/smollm2-lora
-#    (the first 600 skill examples, one epoch, 75 LoRA steps of 8, ~16 min at ~135 tokens/s on 2 threads).
+#    (the first 600 skill examples, one epoch, 75 LoRA steps of 8, ~15 min at ~150 tokens/s on 2 threads).
 #    LORA_EXAMPLES / LORA_EPOCHS make a longer one.
 if [ ! -f runs/smollm2-lora/agentlm.json ]; then
   OMP_NUM_THREADS=${LORA_THREADS:-2} $RUN train sft \
