@@ -7,7 +7,7 @@ JSON schema, then `</tool_call>` (the same structural tags vLLM and SGLang use f
 schema (OpenAI's `json_schema`). The model still chooses: the grammar only removes the tokens that would
 make the reply invalid.
 
-    c = Constraint(tools=[calculator_schema])
+    c = Constraint.for_tools([calculator_schema])
     texts, _ = generate_batch(model, tokenizer, [prompt], constraints=[c])
 """
 
@@ -48,7 +48,7 @@ class Constraint:
             raise ValueError("a reply is either free text with tool calls or JSON: pass tools or json_schema")
 
 
-_COMPILERS: dict[tuple[int, int], Any] = {}
+_COMPILERS: dict[tuple[Any, int, tuple[int, ...]], Any] = {}  # keyed by the tokenizer itself, not its id
 _LOCK = threading.Lock()
 
 
@@ -56,7 +56,7 @@ def _compiler(tokenizer: PreTrainedTokenizerBase, vocab_size: int, stop_ids: lis
     """One xgrammar compiler (with its grammar cache) per tokenizer and vocabulary size."""
     import xgrammar as xgr
 
-    key = (id(tokenizer), vocab_size)
+    key = (tokenizer, vocab_size, tuple(stop_ids))
     with _LOCK:
         if key not in _COMPILERS:
             info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size, stop_token_ids=stop_ids)
