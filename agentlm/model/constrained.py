@@ -14,9 +14,8 @@ make the reply invalid.
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import torch
@@ -48,20 +47,13 @@ class Constraint:
             raise ValueError("a reply is either free text with tool calls or JSON: pass tools or json_schema")
 
 
-_COMPILERS: dict[tuple[Any, int, tuple[int, ...]], Any] = {}  # keyed by the tokenizer itself, not its id
-_LOCK = threading.Lock()
-
-
-def _compiler(tokenizer: PreTrainedTokenizerBase, vocab_size: int, stop_ids: list[int]):
-    """One xgrammar compiler (with its grammar cache) per tokenizer and vocabulary size."""
+@cache
+def _compiler(tokenizer: PreTrainedTokenizerBase, vocab_size: int, stop_ids: tuple[int, ...]):
+    """One xgrammar compiler (with its grammar cache) per tokenizer, vocabulary size and stop ids."""
     import xgrammar as xgr
 
-    key = (tokenizer, vocab_size, tuple(stop_ids))
-    with _LOCK:
-        if key not in _COMPILERS:
-            info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size, stop_token_ids=stop_ids)
-            _COMPILERS[key] = xgr.GrammarCompiler(info)
-        return _COMPILERS[key]
+    info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size, stop_token_ids=list(stop_ids))
+    return xgr.GrammarCompiler(info)
 
 
 SAFE_INTEGER = 2**53 - 1  # JSON's safe integers: an integer without bounds cannot run on forever
@@ -125,7 +117,7 @@ def compile_constraint(constraint: Constraint, tokenizer: PreTrainedTokenizerBas
 
 @lru_cache(maxsize=256)
 def _compile(constraint: Constraint, tokenizer: PreTrainedTokenizerBase, vocab_size: int, stop_ids: tuple[int, ...]):
-    compiler = _compiler(tokenizer, vocab_size, list(stop_ids))
+    compiler = _compiler(tokenizer, vocab_size, stop_ids)
     if constraint.json_schema:
         schema = {"type": "object"} if constraint.json_schema is True else json.loads(constraint.json_schema)
         return compiler.compile_grammar(_schema_grammar(schema))
@@ -193,11 +185,8 @@ def grammar_processor(tokenizer: PreTrainedTokenizerBase, vocab_size: int, stop_
     """The logits processor enforcing `constraints` (one per prompt, `n` rows each), or None if there are none."""
     if not any(constraints):
         return None
-    compiled: dict[Constraint, Any] = {}
     grammars, prefixes = [], []
-    for c in constraints:
-        if c is not None and c not in compiled:
-            compiled[c] = compile_constraint(c, tokenizer, vocab_size, stop_ids)
-        grammars += [compiled[c] if c is not None else None] * n
+    for c in constraints:  # compile_constraint is cached: a repeated constraint is compiled once
+        grammars += [compile_constraint(c, tokenizer, vocab_size, stop_ids) if c is not None else None] * n
         prefixes += [c.prefix if c is not None else ""] * n
     return GrammarLogitsProcessor(grammars, prefixes)

@@ -129,7 +129,9 @@ def adopt_agentlm_template(model: PreTrainedModel, tokenizer: PreTrainedTokenize
               if m is not None}  # one table when tied
     with torch.no_grad():
         for token, token_id in zip(new, new_ids, strict=True):
-            for weight in tables.values() if spelling[token] else ():
+            if not spelling[token]:  # nothing to start from: keep the resized row
+                continue
+            for weight in tables.values():
                 weight[token_id] = weight[spelling[token]].mean(dim=0)
     model.config.eos_token_id = tokenizer.convert_tokens_to_ids(END_TOKEN)
     model.config.pad_token_id = tokenizer.pad_token_id
