@@ -244,3 +244,23 @@ def test_model_card_marks_targets_met_and_missed() -> None:
                                           "eval_constrained": constrained}}, "selection": {"model": "sft"}})
     assert "| valid, executable tool calls | ≥ 98% | 90.0% ✗ |  | 99.0% ✓ |  |" in card
     assert "English, constrained | Chinese, constrained |" in card
+
+
+def test_recipe_sft_passes_on_fresh_data_are_generated_once_with_their_mix(tmp_path: Path) -> None:
+    from agentlm.train.recipes.default import RecipeConfig, SFTPass, sft_pass_data
+
+    cfg = RecipeConfig(work_dir=tmp_path / "runs", skills_dir=tmp_path / "skills", n_train=1500)
+    assert sft_pass_data(cfg, SFTPass(1e-3)) == tmp_path / "skills" / "train.jsonl"
+    plain = sft_pass_data(cfg, SFTPass(3e-4, data_seed=1))
+    safety = sft_pass_data(cfg, SFTPass(3e-4, data_seed=2, zh_share=0.5, mix={"harmful": 0.3}))
+    assert plain.name == "train-s1.jsonl" and safety.name == "train-s2.jsonl"
+
+    def share(path: Path, key: str, value: str) -> float:
+        rows = [json.loads(line)["metadata"] for line in path.read_text(encoding="utf-8").splitlines()]
+        assert len(rows) == 1500
+        return sum(r[key] == value for r in rows) / len(rows)
+
+    assert share(plain, "family", "harmful") < 0.08 < 0.15 < share(safety, "family", "harmful")
+    assert share(plain, "lang", "zh") < 0.35 < share(safety, "lang", "zh")
+    before = safety.stat().st_mtime_ns
+    assert sft_pass_data(cfg, SFTPass(3e-4, data_seed=2)) == safety and safety.stat().st_mtime_ns == before

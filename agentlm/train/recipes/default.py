@@ -48,6 +48,36 @@ TARGETS = [("tool choice", "tool_choice:tool_choice", 0.95),
            ("valid JSON", "json_extract:valid_json", 0.98)]
 
 
+# The mix of the last extended SFT pass: twice the refusals and look-alikes, to draw the refusal line again
+# after the passes that moved it (pass 4 refused only 12 of 19 Chinese harmful requests).
+SAFETY_MIX: dict[str, float] = {"harmful": 0.08, "harmless_lookalike": 0.10, "grounded_unanswerable": 0.06}
+
+
+@dataclass
+class SFTPass:
+    """One SFT pass: `sft_steps` steps, a fresh cosine cycle at `lr` from the previous pass's model.
+
+    `data_seed` None trains on the recipe's skill data; a seed trains on fresh examples of the same generators
+    (train split, `zh_share` Chinese, DEFAULT_MIX updated with `mix`), written next to it as `train-s<seed>.jsonl`.
+    """
+    lr: float
+    data_seed: int | None = None
+    zh_share: float = 0.25
+    mix: dict[str, float] = field(default_factory=dict)
+
+
+def default_sft_passes() -> list[SFTPass]:
+    """The shipped model's SFT: two passes over the skill data (~38 min each here)."""
+    return [SFTPass(1e-3), SFTPass(1e-3)]
+
+
+def extended_sft_passes() -> list[SFTPass]:
+    """The longer SFT of docs/posttrain.md ("SFT passes 3 to 5"): a third pass over the skill data, then two on
+    fresh data, the last with SAFETY_MIX. Better tools and look-alikes, fewer Chinese refusals; ~3.2 h of SFT."""
+    return [*default_sft_passes(), SFTPass(5e-4), SFTPass(3e-4, data_seed=1),
+            SFTPass(3e-4, data_seed=2, zh_share=0.35, mix=SAFETY_MIX)]
+
+
 @dataclass
 class RecipeConfig:
     work_dir: Path = Path("runs/recipe")
@@ -67,8 +97,7 @@ class RecipeConfig:
     n_test: int = 2000
     sft_epochs: float = 1
     sft_steps: int = 1000           # x 16 examples: ~0.85 epoch of skills + text rows, ~38 min here
-    sft_passes: int = 2
-    sft_lr: float = 1e-3
+    sft_passes: list[SFTPass] = field(default_factory=default_sft_passes)
     sft_text_examples: int = 3000   # corpus continuation rows mixed in, so SFT keeps language modelling
     eval_per_family: int = 200       # every held-out example (<= 159 per family): 1 example < 1 point
     rl_steps: int = 20
@@ -144,16 +173,32 @@ def stage_skills(cfg: RecipeConfig) -> dict:
     return build_skill_data(cfg.skills_dir, n_train=cfg.n_train, n_test=cfg.n_test, seed=cfg.seed)
 
 
+def sft_pass_data(cfg: RecipeConfig, spec: SFTPass) -> Path:
+    """The training file of one SFT pass, generated the first time it is needed."""
+    from agentlm.data.formats import write_jsonl
+    from agentlm.data.synth.build import DEFAULT_MIX, generate
+
+    if spec.data_seed is None:
+        return cfg.skills_dir / "train.jsonl"
+    path = cfg.skills_dir / f"train-s{spec.data_seed}.jsonl"
+    if not path.is_file():
+        rows = generate("train", cfg.n_train, spec.data_seed, spec.zh_share, {**DEFAULT_MIX, **spec.mix})
+        write_jsonl(path, [e.to_json() for e in rows])
+    return path
+
+
 def stage_sft(cfg: RecipeConfig) -> dict:
-    """`sft_passes` passes of `sft_steps` steps, each a fresh cosine cycle from the previous pass's model."""
+    """The `sft_passes` in order, each continuing from the previous pass's model; the last one is `sft`."""
     from agentlm.train.sft import SFTStageConfig, run_sft
 
     model, result = cfg.work_dir / "induction", {}
-    for k in range(1, cfg.sft_passes + 1):
-        out = cfg.work_dir / ("sft" if k == cfg.sft_passes else f"sft-pass{k}")
+    for k, spec in enumerate(cfg.sft_passes, start=1):
+        out = cfg.work_dir / ("sft" if k == len(cfg.sft_passes) else f"sft-pass{k}")
         if not _done(out):
-            result = run_sft(SFTStageConfig(model=model, train_file=cfg.skills_dir / "train.jsonl", out_dir=out,
-                                            epochs=cfg.sft_epochs, lr=cfg.sft_lr, max_steps=cfg.sft_steps,
+            print(f"[recipe] sft pass {k}/{len(cfg.sft_passes)}: lr {spec.lr}, data {sft_pass_data(cfg, spec)}",
+                  flush=True)
+            result = run_sft(SFTStageConfig(model=model, train_file=sft_pass_data(cfg, spec), out_dir=out,
+                                            epochs=cfg.sft_epochs, lr=spec.lr, max_steps=cfg.sft_steps,
                                             text_corpus=cfg.corpus_dir, text_examples=cfg.sft_text_examples,
                                             seed=cfg.seed + k - 1))
         model = out
