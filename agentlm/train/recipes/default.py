@@ -195,9 +195,9 @@ def stage_sft(cfg: RecipeConfig) -> dict:
     for k, spec in enumerate(cfg.sft_passes, start=1):
         out = cfg.work_dir / ("sft" if k == len(cfg.sft_passes) else f"sft-pass{k}")
         if not _done(out):
-            print(f"[recipe] sft pass {k}/{len(cfg.sft_passes)}: lr {spec.lr}, data {sft_pass_data(cfg, spec)}",
-                  flush=True)
-            result = run_sft(SFTStageConfig(model=model, train_file=sft_pass_data(cfg, spec), out_dir=out,
+            data = sft_pass_data(cfg, spec)
+            print(f"[recipe] sft pass {k}/{len(cfg.sft_passes)}: lr {spec.lr}, data {data}", flush=True)
+            result = run_sft(SFTStageConfig(model=model, train_file=data, out_dir=out,
                                             epochs=cfg.sft_epochs, lr=spec.lr, max_steps=cfg.sft_steps,
                                             text_corpus=cfg.corpus_dir, text_examples=cfg.sft_text_examples,
                                             seed=cfg.seed + k - 1))
