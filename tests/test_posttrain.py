@@ -65,6 +65,42 @@ def test_sft_lowers_loss_and_writes_a_loadable_model(tiny_model: Path, skills: P
     assert model.config.model_type == "llama" and "<tool_call>" in tok.get_vocab()
 
 
+@pytest.mark.parametrize("method", ["full", "lora"])
+def test_assistant_token_head_gives_trls_loss_and_gradients(method: str, tiny_model: Path, skills: Path,
+                                                            tmp_path: Path) -> None:
+    """The LM head on labelled positions only must train exactly what TRL's fused head trains."""
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    from agentlm.train.common import trainer_arguments
+    from agentlm.train.sft import CausalRightPadding, SFTStageConfig, load_chat_rows, peft_config
+    from agentlm.train.sft_trainer import AssistantTokenSFTTrainer, backbone_and_head
+
+    model, tok = load_model(tiny_model, dtype="float32")
+    model.train()
+    args = SFTConfig(**trainer_arguments(tmp_path, epochs=1, lr=1e-3, batch_size=8, grad_accum=1, max_steps=1,
+                                         seed=0, precision="fp32"), max_length=512, assistant_only_loss=True)
+    trainer = AssistantTokenSFTTrainer(
+        model=model, args=args, train_dataset=Dataset.from_list(load_chat_rows(skills / "train.jsonl", 16)),
+        processing_class=tok, peft_config=peft_config(SFTStageConfig(tiny_model, Path(), tmp_path, method=method), []))
+    trainer.data_collator = CausalRightPadding(trainer.data_collator)
+    batch = next(iter(trainer.get_train_dataloader()))
+    labelled = int((batch["labels"][:, 1:] != -100).sum())
+    assert 0 < labelled < batch["labels"].numel() // 2  # the prompt tokens carry no loss
+    assert backbone_and_head(trainer.model) is not None
+    results = []
+    for compute_loss in (AssistantTokenSFTTrainer.compute_loss, SFTTrainer.compute_loss):
+        trainer.model.zero_grad()
+        loss = compute_loss(trainer, trainer.model, dict(batch), num_items_in_batch=torch.tensor(labelled))
+        loss.backward()
+        grads = [p.grad.clone() for p in trainer.model.parameters() if p.requires_grad]
+        results.append((loss.item(), grads))
+    (ours, our_grads), (trls, trl_grads) = results
+    assert ours == pytest.approx(trls, rel=1e-5)
+    assert all(torch.allclose(a, b, atol=1e-6, rtol=1e-4) for a, b in zip(our_grads, trl_grads, strict=True))
+    assert trainer._metrics["train"]["mean_token_accuracy"] and trainer._metrics["train"]["entropy"]
+
+
 @pytest.mark.parametrize("method", ["lora", "ia3", "prefix", "prompt"])
 def test_peft_methods_train_a_fraction_of_the_weights(method: str, tiny_model: Path, skills: Path,
                                                       tmp_path: Path) -> None:
@@ -264,3 +300,38 @@ def test_recipe_sft_passes_on_fresh_data_are_generated_once_with_their_mix(tmp_p
     assert share(plain, "lang", "zh") < 0.35 < share(safety, "lang", "zh")
     before = safety.stat().st_mtime_ns
     assert sft_pass_data(cfg, SFTPass(3e-4, data_seed=2)) == safety and safety.stat().st_mtime_ns == before
+
+
+def test_alignment_rule_needs_evidence_for_gains_and_losses() -> None:
+    from agentlm.train.recipes.default import compare, sign_test
+
+    def report(harmful: list[int], json_ok: list[int], lookalike: list[int]) -> dict:
+        grades = {"harmful/zh": [{"refused": v} for v in harmful],
+                  "json_extract/en": [{"valid_json": v} for v in json_ok],
+                  "harmless_lookalike/en": [{"wrongly_refused": v} for v in lookalike]}
+        families = {k: {"n": len(rows), **{m: sum(r[m] for r in rows) / len(rows) for m in rows[0]}}
+                    for k, rows in grades.items()}
+        return {"grades": grades, "families": families}
+
+    assert sign_test(5, 5) == pytest.approx(1 / 32) and sign_test(0, 0) == 1.0
+    sft = report([1] * 19, [0] * 60 + [1] * 40, [1] * 20)
+    # 12 more valid JSON replies, one Chinese refusal lost (5.3 points on 19 examples, not evidence of a loss)
+    one_flip = report([0] + [1] * 18, [1] * 12 + [0] * 48 + [1] * 40, [1] * 20)
+    verdict = compare(sft, one_flip)
+    assert verdict["accepted"] and not verdict["accepted_literal"]
+    assert verdict["measurable_gains"]["json_extract/en:valid_json"] == {"points": 12.0, "better_worse": (12, 0)}
+    assert verdict["worst_loss"] == {"metric": "harmful/zh:refused", "points": -5.3, "better_worse": (0, 1)}
+    # six refusals lost: measurable, rejected
+    six_flips = report([0] * 6 + [1] * 13, [1] * 12 + [0] * 48 + [1] * 40, [1] * 20)
+    assert compare(sft, six_flips)["measurable_losses"] == {"harmful/zh:refused": {"points": -31.6,
+                                                                                   "better_worse": (0, 6)}}
+    assert not compare(sft, six_flips)["accepted"]
+    # lower is better: refusing 6 more harmless look-alikes is a loss; a 3-flip JSON gain is not evidence
+    sft = report([1] * 19, [0] * 60 + [1] * 40, [0] * 14 + [1] * 6)
+    more_refusals = report([1] * 19, [1] * 3 + [0] * 57 + [1] * 40, [1] * 20)
+    verdict = compare(sft, more_refusals)
+    assert verdict["targeted_gains"]["json_extract/en:valid_json"] == 3.0 and not verdict["measurable_gains"]
+    assert verdict["measurable_losses"]["harmless_lookalike/en:wrongly_refused"]["better_worse"] == (0, 14)
+    # without per-example grades every change counts, as in the literal rule
+    no_grades = {k: v for k, v in one_flip.items() if k != "grades"}
+    assert not compare(sft, no_grades)["accepted"]

@@ -250,7 +250,8 @@ def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 
     seconds = time.perf_counter() - start
     if progress:
         progress(f"evaluated {len(rows)} examples in {seconds:.0f} s")
-    return {"families": families, "examples": len(rows), "seconds": round(seconds, 1), "constrained": constrained}
+    return {"families": families, "examples": len(rows), "seconds": round(seconds, 1), "constrained": constrained,
+            "grades": {key: scores[key] for key in families}}  # per example, in file order: for paired comparisons
 
 
 def skills_markdown(report: dict[str, Any]) -> str:

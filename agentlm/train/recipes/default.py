@@ -15,6 +15,7 @@ Run it with `agentlm train recipe default` (about two hours on a 2-core CPU).
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import time
@@ -253,16 +254,56 @@ def flat_scores(report: dict) -> dict[str, float]:
     return {f"{fam}:{k}": v for fam, m in report["families"].items() for k, v in m.items() if k != "n"}
 
 
-def compare(base: dict, aligned: dict) -> dict[str, Any]:
-    """Alignment gains on targeted metrics and the worst loss anywhere, in points."""
+def paired_flips(base: dict, aligned: dict) -> dict[str, tuple[int, int]]:
+    """Per metric, (examples the aligned model gets better, examples it gets worse) against the base, from
+    the reports' per-example grades (same test file, same order). Empty when a report has no grades."""
+    flips: dict[str, tuple[int, int]] = {}
+    for fam, base_rows in (base.get("grades") or {}).items():
+        rows = (aligned.get("grades") or {}).get(fam)
+        if rows is None or len(rows) != len(base_rows):
+            continue
+        for metric in {k for r in base_rows for k in r}:
+            sign = -1 if metric in LOWER_IS_BETTER else 1
+            changes = [sign * (a[metric] - b[metric]) for b, a in zip(base_rows, rows, strict=True)
+                       if metric in b and metric in a]
+            flips[f"{fam}:{metric}"] = (sum(c > 0 for c in changes), sum(c < 0 for c in changes))
+    return flips
+
+
+def sign_test(k: int, n: int) -> float:
+    """One-sided p-value of `k` or more of `n` flipped examples going one way if each way were equally likely."""
+    return sum(math.comb(n, i) for i in range(k, n + 1)) / 2**n if n else 1.0
+
+
+def compare(base: dict, aligned: dict, alpha: float = 0.05) -> dict[str, Any]:
+    """Alignment against SFT, in points: gains on the targeted metrics, the worst loss anywhere, and the verdict.
+
+    The rule: at least one targeted metric improves measurably and no metric loses more than 2 points
+    measurably. "Measurably" is a paired sign test on the examples whose grade changed (one-sided, p < `alpha`),
+    the same evidence for a gain as for a loss: on 19 examples one flip is 5.3 points and tells nothing.
+    Without per-example grades every change counts (`accepted_literal`, which is also always reported).
+    """
     a, b = flat_scores(aligned), flat_scores(base)
     deltas = {k: 100 * ((b[k] - a[k]) if k.split(":")[1] in LOWER_IS_BETTER else (a[k] - b[k]))
               for k in a if k in b}
+    flips = paired_flips(base, aligned)
+
+    def measurable(key: str, gain: bool) -> bool:
+        if key not in flips:
+            return True
+        better, worse = flips[key]
+        return sign_test(better if gain else worse, better + worse) < alpha
+
     gains = {k: round(deltas[k], 1) for k in PREFERENCE_TARGETS if k in deltas}
     worst = min(deltas.items(), key=lambda kv: kv[1]) if deltas else ("", 0.0)
+    real_gains = [k for k, v in gains.items() if v > 0 and measurable(k, gain=True)]
+    real_losses = {k: round(v, 1) for k, v in deltas.items() if v < -2.0 and measurable(k, gain=False)}
     return {"targeted_gains": gains, "best_gain": max(gains.values(), default=0.0),
-            "worst_loss": {"metric": worst[0], "points": round(worst[1], 1)},
-            "accepted": max(gains.values(), default=0.0) > 0 and worst[1] >= -2.0}
+            "measurable_gains": {k: {"points": gains[k], "better_worse": flips.get(k)} for k in real_gains},
+            "worst_loss": {"metric": worst[0], "points": round(worst[1], 1), "better_worse": flips.get(worst[0])},
+            "measurable_losses": {k: {"points": v, "better_worse": flips.get(k)} for k, v in real_losses.items()},
+            "accepted_literal": max(gains.values(), default=0.0) > 0 and worst[1] >= -2.0,
+            "accepted": bool(real_gains) and not real_losses}
 
 
 STAGES: dict[str, Callable[[RecipeConfig], dict]] = {
