@@ -83,3 +83,12 @@ def test_server_load(tmp_path: Path) -> None:
     assert result["errors"] == 0 and result["ratio"] > 0
     assert result["results"]["4 concurrent clients"]["requests"] == 4
     assert set(result["results"]["1 client"]["by_kind_ms"]) == {"chat", "stream", "embeddings"}
+
+
+def test_sft_throughput(tmp_path: Path) -> None:
+    result = _run("sft_throughput", tmp_path, "--quick")  # one 2-step run per head on fresh skill data
+    rounds = result["rounds"]
+    assert set(rounds) == {"TRL fused head", "labelled positions only"}
+    assert all(len(v) == 1 and v[0]["tokens"] > 0 and v[0]["seconds"] > 0 for v in rounds.values())
+    assert result["largest_loss_difference"] < 1e-4  # same batches, same loss: only the time may differ
+    assert result["speedup"] > 0
