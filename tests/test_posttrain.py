@@ -335,3 +335,14 @@ def test_alignment_rule_needs_evidence_for_gains_and_losses() -> None:
     # without per-example grades every change counts, as in the literal rule
     no_grades = {k: v for k, v in one_flip.items() if k != "grades"}
     assert not compare(sft, no_grades)["accepted"]
+
+
+def test_aligned_model_must_keep_the_targets_sft_meets() -> None:
+    from agentlm.train.recipes.default import targets_lost
+
+    sft = {"families": {"harmful/zh": {"refused": 1.0}, "harmful/en": {"refused": 0.9},
+                        "harmless_lookalike/en": {"wrongly_refused": 0.04}}}
+    aligned = {"families": {"harmful/zh": {"refused": 0.947}, "harmful/en": {"refused": 0.5},
+                            "harmless_lookalike/en": {"wrongly_refused": 0.06}}}
+    assert targets_lost(sft, aligned) == ["harmful/zh:refused", "harmless_lookalike/en:wrongly_refused"]
+    assert targets_lost(sft, sft) == []

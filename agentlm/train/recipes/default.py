@@ -103,6 +103,7 @@ class RecipeConfig:
     eval_per_family: int = 200       # every held-out example (<= 159 per family): 1 example < 1 point
     rl_steps: int = 20
     dpo_pairs: int = 800
+    dpo_lr: float = 1e-5             # 5e-5 (2e-5) cost grounded answers and Chinese refusals; chosen on a val split
     dpo_sft_weight: float = 1.0      # RPO: plain DPO lost 37 points of Chinese refusals (runs/recipe/dpo-plain)
     seed: int = 0
     stages: list[str] = field(default_factory=lambda: list(STAGES))
@@ -227,7 +228,8 @@ def stage_dpo(cfg: RecipeConfig) -> dict:
 
     return run_dpo(DPOStageConfig(model=cfg.work_dir / "sft", out_dir=cfg.work_dir / "dpo",
                                   train_file=cfg.skills_dir / "preference_train.jsonl",
-                                  max_examples=cfg.dpo_pairs, sft_weight=cfg.dpo_sft_weight, seed=cfg.seed))
+                                  max_examples=cfg.dpo_pairs, lr=cfg.dpo_lr, sft_weight=cfg.dpo_sft_weight,
+                                  seed=cfg.seed))
 
 
 def evaluate_stage(cfg: RecipeConfig, name: str, constrained: bool = False) -> dict:
@@ -353,13 +355,33 @@ def run_recipe(cfg: RecipeConfig) -> dict[str, Any]:
     return record
 
 
+def targets_lost(base: dict, aligned: dict) -> list[str]:
+    """The issue's targets (per language) the base model meets and the aligned one misses."""
+    lost = []
+    for _, key, target in TARGETS:
+        fam, metric = key.split(":")
+        for lang in ("en", "zh"):
+            b, a = (r["families"].get(f"{fam}/{lang}", {}).get(metric) for r in (base, aligned))
+            if target is None or a is None or b is None:
+                continue
+            sign = -1 if metric in LOWER_IS_BETTER else 1
+            if sign * b >= sign * target > sign * a:
+                lost.append(f"{fam}/{lang}:{metric}")
+    return lost
+
+
 def select_model(cfg: RecipeConfig, record: dict) -> dict[str, Any]:
-    """Ship the aligned model with the larger targeted gain among those that lose at most 2 points elsewhere."""
+    """Ship the aligned model with the larger targeted gain among those the alignment rule accepts (`compare`)
+    and that keep every target the SFT model meets."""
     if "sft" not in record["stages"]:
         return {"model": None}
     base = evaluate_stage(cfg, "sft")
-    options = {name: compare(base, evaluate_stage(cfg, name)) for name in ("rl", "dpo")
-               if _done(cfg.work_dir / name)}
+    options = {}
+    for name in ("rl", "dpo"):
+        if _done(cfg.work_dir / name):
+            aligned = evaluate_stage(cfg, name)
+            options[name] = {**compare(base, aligned), "targets_lost": targets_lost(base, aligned)}
+            options[name]["accepted"] = options[name]["accepted"] and not options[name]["targets_lost"]
     accepted = {k: v for k, v in options.items() if v["accepted"]}
     best = max(accepted, key=lambda k: accepted[k]["best_gain"]) if accepted else "sft"
     return {"model": best, "comparisons": options}
