@@ -326,15 +326,15 @@ def test_alignment_rule_needs_evidence_for_gains_and_losses() -> None:
     assert compare(sft, six_flips)["measurable_losses"] == {"harmful/zh:refused": {"points": -31.6,
                                                                                    "better_worse": (0, 6)}}
     assert not compare(sft, six_flips)["accepted"]
-    # lower is better: refusing 6 more harmless look-alikes is a loss; a 3-flip JSON gain is not evidence
+    # without per-example grades every change counts, as in the literal rule
+    no_grades = {k: v for k, v in one_flip.items() if k != "grades"}
+    assert not compare(sft, no_grades)["accepted"]
+    # lower is better: refusing 14 more harmless look-alikes is a loss; a 3-flip JSON gain is not evidence
     sft = report([1] * 19, [0] * 60 + [1] * 40, [0] * 14 + [1] * 6)
     more_refusals = report([1] * 19, [1] * 3 + [0] * 57 + [1] * 40, [1] * 20)
     verdict = compare(sft, more_refusals)
     assert verdict["targeted_gains"]["json_extract/en:valid_json"] == 3.0 and not verdict["measurable_gains"]
     assert verdict["measurable_losses"]["harmless_lookalike/en:wrongly_refused"]["better_worse"] == (0, 14)
-    # without per-example grades every change counts, as in the literal rule
-    no_grades = {k: v for k, v in one_flip.items() if k != "grades"}
-    assert not compare(sft, no_grades)["accepted"]
 
 
 def test_aligned_model_must_keep_the_targets_sft_meets() -> None:

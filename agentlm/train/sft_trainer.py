@@ -52,11 +52,11 @@ class AssistantTokenSFTTrainer(SFTTrainer):
         body_inputs = {k: v for k, v in inputs.items() if k in ("input_ids", "attention_mask", "position_ids")}
         hidden = backbone(**body_inputs, use_cache=False).last_hidden_state[:, :-1]
         scored = labels != -100
-        logits = head(hidden[scored]).float()
+        log_probs = head(hidden[scored]).float().log_softmax(dim=-1)  # once, for the loss and the metrics
         targets = labels[scored]
         count = scored.sum() if num_items_in_batch is None else num_items_in_batch
-        loss = F.cross_entropy(logits, targets, reduction="sum") / torch.as_tensor(count).clamp(min=1)
-        self._log_token_metrics(logits.detach(), targets, inputs)
+        loss = F.nll_loss(log_probs, targets, reduction="sum") / torch.as_tensor(count).clamp(min=1)
+        self._log_token_metrics(log_probs.detach(), targets, inputs)
         return loss
 
     def _compact_applies(self, model: nn.Module, return_outputs: bool) -> bool:
@@ -64,13 +64,12 @@ class AssistantTokenSFTTrainer(SFTTrainer):
                 and next(model.parameters()).device.type == "cpu" and not self.aux_loss_enabled
                 and self.label_smoother is None and self.compute_loss_func is None and self.args.loss_type == "nll")
 
-    def _log_token_metrics(self, logits: torch.Tensor, targets: torch.Tensor, inputs: dict) -> None:
+    def _log_token_metrics(self, log_probs: torch.Tensor, targets: torch.Tensor, inputs: dict) -> None:
         """What TRL logs per step: mean entropy and top-1 accuracy over the labelled tokens, tokens seen."""
         n = max(targets.numel(), 1)
         with torch.no_grad():
-            log_probs = logits.log_softmax(dim=-1)
             entropy = -(log_probs.exp() * log_probs).sum(dim=-1).sum()
-            correct = (logits.argmax(dim=-1) == targets).sum()
+            correct = (log_probs.argmax(dim=-1) == targets).sum()
         self._metrics["train"]["entropy"].append(entropy.item() / n)
         self._metrics["train"]["mean_token_accuracy"].append(correct.item() / n)
         if "attention_mask" in inputs:

@@ -34,6 +34,11 @@ PREFERENCE_TARGETS = ["math_calc/en:accuracy", "tool_choice/en:tool_choice", "gr
                       "grounded_unanswerable/en:unanswerable_recognised"]
 LOWER_IS_BETTER = {"wrongly_refused"}
 
+
+def direction(metric: str) -> int:
+    """+1 when a higher value of `metric` is better, -1 when lower is better."""
+    return -1 if metric in LOWER_IS_BETTER else 1
+
 # The issue's targets on held-out data: (what, family:metric, target; None = reported only).
 TARGETS = [("tool choice", "tool_choice:tool_choice", 0.95),
            ("tool choice, tools never seen in training", "tool_choice:tool_choice_unseen", 0.85),
@@ -265,8 +270,7 @@ def paired_flips(base: dict, aligned: dict) -> dict[str, tuple[int, int]]:
         if rows is None or len(rows) != len(base_rows):
             continue
         for metric in {k for r in base_rows for k in r}:
-            sign = -1 if metric in LOWER_IS_BETTER else 1
-            changes = [sign * (a[metric] - b[metric]) for b, a in zip(base_rows, rows, strict=True)
+            changes = [direction(metric) * (a[metric] - b[metric]) for b, a in zip(base_rows, rows, strict=True)
                        if metric in b and metric in a]
             flips[f"{fam}:{metric}"] = (sum(c > 0 for c in changes), sum(c < 0 for c in changes))
     return flips
@@ -286,8 +290,7 @@ def compare(base: dict, aligned: dict, alpha: float = 0.05) -> dict[str, Any]:
     Without per-example grades every change counts (`accepted_literal`, which is also always reported).
     """
     a, b = flat_scores(aligned), flat_scores(base)
-    deltas = {k: 100 * ((b[k] - a[k]) if k.split(":")[1] in LOWER_IS_BETTER else (a[k] - b[k]))
-              for k in a if k in b}
+    deltas = {k: 100 * direction(k.split(":")[1]) * (a[k] - b[k]) for k in a if k in b}
     flips = paired_flips(base, aligned)
 
     def measurable(key: str, gain: bool) -> bool:
@@ -364,7 +367,7 @@ def targets_lost(base: dict, aligned: dict) -> list[str]:
             b, a = (r["families"].get(f"{fam}/{lang}", {}).get(metric) for r in (base, aligned))
             if target is None or a is None or b is None:
                 continue
-            sign = -1 if metric in LOWER_IS_BETTER else 1
+            sign = direction(metric)
             if sign * b >= sign * target > sign * a:
                 lost.append(f"{fam}/{lang}:{metric}")
     return lost
@@ -380,8 +383,8 @@ def select_model(cfg: RecipeConfig, record: dict) -> dict[str, Any]:
     for name in ("rl", "dpo"):
         if _done(cfg.work_dir / name):
             aligned = evaluate_stage(cfg, name)
-            options[name] = {**compare(base, aligned), "targets_lost": targets_lost(base, aligned)}
-            options[name]["accepted"] = options[name]["accepted"] and not options[name]["targets_lost"]
+            verdict, lost = compare(base, aligned), targets_lost(base, aligned)
+            options[name] = {**verdict, "targets_lost": lost, "accepted": verdict["accepted"] and not lost}
     accepted = {k: v for k, v in options.items() if v["accepted"]}
     best = max(accepted, key=lambda k: accepted[k]["best_gain"]) if accepted else "sft"
     return {"model": best, "comparisons": options}
