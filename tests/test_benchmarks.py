@@ -92,3 +92,12 @@ def test_sft_throughput(tmp_path: Path) -> None:
     assert all(len(v) == 1 and v[0]["tokens"] > 0 and v[0]["seconds"] > 0 for v in rounds.values())
     assert result["largest_loss_difference"] < 1e-4  # same batches, same loss: only the time may differ
     assert result["speedup"] > 0
+
+
+def test_dpo_throughput(tmp_path: Path) -> None:
+    result = _run("dpo_throughput", tmp_path, "--quick")  # one 2-step run per head on fresh preference pairs
+    rounds = result["rounds"]
+    assert set(rounds) == {"TRL fused head", "reply tokens only"}
+    assert all(len(v) == 1 and v[0]["seconds"] > 0 for v in rounds.values())
+    assert result["largest_margin_difference"] < 1e-4  # same batches, same training: only the time may differ
+    assert result["speedup"] > 0

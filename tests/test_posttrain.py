@@ -101,6 +101,54 @@ def test_assistant_token_head_gives_trls_loss_and_gradients(method: str, tiny_mo
     assert trainer._metrics["train"]["mean_token_accuracy"] and trainer._metrics["train"]["entropy"]
 
 
+@pytest.mark.parametrize("method", ["full", "lora"])
+def test_reply_token_head_gives_trls_dpo_loss_and_gradients(method: str, tiny_model: Path, skills: Path,
+                                                            tmp_path: Path) -> None:
+    """DPO + SFT term with the LM head on reply tokens only must train exactly what TRL's fused head trains."""
+    from datasets import Dataset
+    from peft import LoraConfig
+    from trl import DPOConfig, DPOTrainer
+
+    from agentlm.train.common import trainer_arguments
+    from agentlm.train.dpo import load_preference_rows
+    from agentlm.train.dpo_trainer import CompactHeadDPOTrainer, add_compact_log_prob_head
+
+    model, tok = load_model(tiny_model, dtype="float32")
+    model.train()
+    args = DPOConfig(**trainer_arguments(tmp_path, epochs=1, lr=1e-5, batch_size=4, grad_accum=1, max_steps=1,
+                                         seed=0, precision="fp32"),
+                     max_length=512, loss_type=["sigmoid", "sft"], loss_weights=[1.0, 0.5])
+    lora = LoraConfig(r=4, target_modules=["q_proj", "v_proj"]) if method == "lora" else None
+    rows = Dataset.from_list(load_preference_rows(skills / "preference_train.jsonl", 8))
+    trainer = DPOTrainer(model=model, args=args, train_dataset=rows, processing_class=tok, peft_config=lora)
+    batch = next(iter(trainer.get_train_dataloader()))
+    reply = int(batch["completion_mask"].sum())
+    assert 0 < reply < batch["completion_mask"].numel() // 2  # most positions are prompt: the saving
+    results = []
+    for compact in (False, True):
+        if compact:  # the policy (and the reference copy) now score reply tokens only
+            policy = trainer.model.get_base_model() if method == "lora" else trainer.model
+            add_compact_log_prob_head(policy)
+            if trainer.ref_model is not None:
+                add_compact_log_prob_head(trainer.ref_model)
+        trainer.model.zero_grad()
+        trainer._metrics["train"].clear()
+        loss = trainer.compute_loss(trainer.model, dict(batch))
+        loss.backward()
+        grads = [p.grad.clone() for p in trainer.model.parameters() if p.requires_grad]
+        results.append((loss.item(), grads, {k: v[-1] for k, v in trainer._metrics["train"].items()}))
+    (trls, trl_grads, trl_metrics), (ours, our_grads, our_metrics) = results
+    assert ours == pytest.approx(trls, rel=1e-5)
+    assert all(torch.allclose(a, b, atol=1e-6, rtol=1e-4) for a, b in zip(our_grads, trl_grads, strict=True))
+    assert our_metrics.keys() == trl_metrics.keys()
+    differ = {k: (our_metrics[k], trl_metrics[k]) for k in trl_metrics if k != "num_tokens"  # a running count
+              and our_metrics[k] != pytest.approx(trl_metrics[k], rel=1e-4, abs=1e-5)}
+    assert not differ
+    fresh, _ = load_model(tiny_model, dtype="float32")
+    compact = CompactHeadDPOTrainer(model=fresh, args=args, train_dataset=rows, processing_class=tok)
+    assert compact.model.forward.__func__.__qualname__.startswith("add_compact_log_prob_head")
+
+
 @pytest.mark.parametrize("method", ["lora", "ia3", "prefix", "prompt"])
 def test_peft_methods_train_a_fraction_of_the_weights(method: str, tiny_model: Path, skills: Path,
                                                       tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Direct preference optimisation (TRL's DPOTrainer) on preference pairs.
 
 Pairs come as TRL's conversational preference rows (`prompt`, `chosen`, `rejected`, optional `tools`)
-or OpenAI's DPO rows (`input`, `preferred_output`, `non_preferred_output`); both are read.
+or OpenAI's DPO rows (`input`, `preferred_output`, `non_preferred_output`); both are read. On a CPU the LM
+head scores only the reply tokens (`agentlm.train.dpo_trainer`): the same loss, less work.
 
     run_dpo(DPOStageConfig(model="runs/sft", train_file="data/skills/preference_train.jsonl", out_dir="runs/dpo"))
 """
@@ -59,7 +60,9 @@ def load_preference_rows(path: Path, limit: int | None = None) -> list[dict[str,
 
 def run_dpo(cfg: DPOStageConfig) -> dict[str, Any]:
     """Align `cfg.model` with DPO; the policy starts from, and is regularised towards, the SFT model."""
-    from trl import DPOConfig, DPOTrainer
+    from trl import DPOConfig
+
+    from agentlm.train.dpo_trainer import CompactHeadDPOTrainer
 
     out = Path(cfg.out_dir)
     ensure_valid(Path(cfg.train_file))
@@ -73,8 +76,8 @@ def run_dpo(cfg: DPOStageConfig) -> dict[str, Any]:
                      **({"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, cfg.sft_weight]}
                         if cfg.sft_weight > 0 else {}))
     log_path = out / "log.jsonl"
-    trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
-                         callbacks=[ProgressCallback(log_path, "dpo")])
+    trainer = CompactHeadDPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
+                                    processing_class=tokenizer, callbacks=[ProgressCallback(log_path, "dpo")])
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
