@@ -79,6 +79,17 @@ def alternate(contestants: dict[str, Callable[[int], Any]], rounds: int, log: bo
     return results
 
 
+def skill_file(name: str, out: Path, quick: bool) -> Path:
+    """The recipe's `data/skills/<name>` if it is there (and not `--quick`), else a small set generated in `out`."""
+    path = ROOT / "data" / "skills" / name
+    if path.is_file() and not quick:
+        return path
+    from agentlm.data.synth.build import build_skill_data
+
+    build_skill_data(out, n_train=200, n_test=20, seed=0)
+    return out / name
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A Markdown table; floats get thousands separators and sensible decimals."""
     def cell(value: Any) -> str:

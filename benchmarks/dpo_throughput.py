@@ -17,18 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import MODEL, ROOT, alternate, machine, parser, setup, table, write_json
-
-
-def preference_pairs(out: Path, quick: bool) -> Path:
-    """The recipe's preference pairs if they are there, else a small freshly generated set."""
-    path = ROOT / "data" / "skills" / "preference_train.jsonl"
-    if path.is_file() and not quick:
-        return path
-    from agentlm.data.synth.build import build_skill_data
-
-    build_skill_data(out, n_train=200, n_test=20, seed=0)
-    return out / "preference_train.jsonl"
+from common import MODEL, alternate, machine, parser, setup, skill_file, table, write_json
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -38,7 +27,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     ours = dpo_trainer.add_compact_log_prob_head
     work = Path(tempfile.mkdtemp(prefix="dpo_throughput_"))
-    pairs = preference_pairs(work / "skills", args.quick)
+    pairs = skill_file("preference_train.jsonl", work / "skills", args.quick)
 
     def contestant(add_head) -> Any:
         def one(r: int) -> dict[str, float]:

@@ -16,18 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import MODEL, ROOT, alternate, machine, parser, setup, table, write_json
-
-
-def skill_data(out: Path, quick: bool) -> Path:
-    """The recipe's skill data if it is there, else a small freshly generated set."""
-    path = ROOT / "data" / "skills" / "train.jsonl"
-    if path.is_file() and not quick:
-        return path
-    from agentlm.data.synth.build import build_skill_data
-
-    build_skill_data(out, n_train=200, n_test=20, seed=0)
-    return out / "train.jsonl"
+from common import MODEL, alternate, machine, parser, setup, skill_file, table, write_json
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -39,7 +28,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     ours = AssistantTokenSFTTrainer.compute_loss
     work = Path(tempfile.mkdtemp(prefix="sft_throughput_"))
-    data = skill_data(work / "skills", args.quick)
+    data = skill_file("train.jsonl", work / "skills", args.quick)
 
     def contestant(compute_loss) -> Any:
         def one(r: int) -> dict[str, float]:
