@@ -65,7 +65,7 @@ def tokenize_corpus(corpus_dir: str | Path, tokenizer: PreTrainedTokenizerBase,
         with tmp.open("wb") as f:
             batch: list[str] = []
 
-            def flush() -> None:
+            def flush(batch: list[str]) -> None:
                 nonlocal n_tokens
                 ids = tokenizer(batch, add_special_tokens=False, verbose=False)["input_ids"]
                 flat = np.fromiter((t for doc in ids for t in (*doc, eos)), dtype=dtype)
@@ -80,9 +80,9 @@ def tokenize_corpus(corpus_dir: str | Path, tokenizer: PreTrainedTokenizerBase,
                 n_bytes += size
                 bar.update(size)
                 if len(batch) >= batch_docs:
-                    flush()
+                    flush(batch)
             if batch:
-                flush()
+                flush(batch)
         bar.close()
         os.replace(tmp, out / f"{split}.bin")
         meta[split] = {"documents": n_docs, "tokens": n_tokens, "bytes": n_bytes,

@@ -18,12 +18,10 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from agentlm.data.synth.base import Example, lower_first, pick, split_share
+from agentlm.data.synth.base import Example, lower_first, pick
 
 
 # ------------------------------------------------------------------------------------------------ fact pool

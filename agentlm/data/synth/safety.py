@@ -17,12 +17,9 @@ No reply here, chosen or rejected, contains actionable harmful content.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
-from agentlm.data.synth.base import REFUSAL_PREFIX, Example, lower_first, pick, split_share
+from agentlm.data.synth.base import REFUSAL_PREFIX, Example, lower_first, pick
 
 
 # ------------------------------------------------------------------------------------------------ harmful
