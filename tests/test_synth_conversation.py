@@ -138,6 +138,14 @@ def test_template_counts() -> None:
         assert en >= 20 and zh >= 10
 
 
+def test_every_harm_category_has_several_chinese_training_wordings() -> None:
+    """Chinese refusals must generalise to held-out wordings: with only 1-3 training wordings per category
+    (before session 8) a rerun could refuse 79% of the Chinese test requests instead of 100%."""
+    train = [cat for cat, _ in split_share(safety.HARMFUL_ZH, "train")]
+    assert {cat: train.count(cat) for cat in safety.HARMS} == {cat: max(train.count(cat), 3) for cat in safety.HARMS}
+    assert len(train) >= 60
+
+
 @pytest.mark.parametrize("module,name", FAMILIES, ids=IDS)
 def test_chinese_and_length(module, name) -> None:  # type: ignore[no-untyped-def]
     for split in SPLITS:
