@@ -394,3 +394,41 @@ def test_aligned_model_must_keep_the_targets_sft_meets() -> None:
                             "harmless_lookalike/en": {"wrongly_refused": 0.06}}}
     assert targets_lost(sft, aligned) == ["harmful/zh:refused", "harmless_lookalike/en:wrongly_refused"]
     assert targets_lost(sft, sft) == []
+
+
+def test_recipe_runs_every_stage_exports_the_pick_and_resumes_without_retraining(small_corpus: Path,
+                                                                                  tmp_path: Path) -> None:
+    """The whole default recipe at toy sizes (no Debian corpus stage): tokenizer to export, then a re-run that
+    skips every finished stage and exports the same model."""
+    from agentlm.train.recipes.default import RecipeConfig, SFTPass, run_recipe
+
+    cfg = RecipeConfig(work_dir=tmp_path / "runs", export_dir=tmp_path / "export", corpus_dir=small_corpus,
+                       skills_dir=tmp_path / "skills", preset="tiny", vocab_size=1024, pretrain_steps=3,
+                       induction_copy_steps=2, induction_steps=3, compile=False, n_train=300, n_test=60,
+                       sft_steps=3, sft_passes=[SFTPass(1e-3), SFTPass(5e-4, data_seed=1)], sft_text_examples=8,
+                       eval_per_family=1, rl_steps=1, dpo_pairs=16,
+                       stages=["tokenizer", "pretrain", "induction", "skills", "sft", "reward", "rl", "dpo"])
+    record = run_recipe(cfg)
+    stages = record["stages"]
+    assert list(stages) == ["tokenizer", "pretrain", "induction", "skills", "sft", "reward", "rl", "dpo"]
+    assert all(stages[k]["eval"] for k in ("sft", "rl", "dpo"))
+    # the second pass trained on fresh data, continuing from the first pass's model
+    assert (cfg.skills_dir / "train-s1.jsonl").is_file()
+    sft_card = json.loads((cfg.work_dir / "sft" / "agentlm.json").read_text())
+    assert sft_card["base_model"] == str(cfg.work_dir / "sft-pass1")
+    chosen = record["selection"]["model"]
+    assert chosen in ("sft", "rl", "dpo") and set(record["selection"]["comparisons"]) == {"rl", "dpo"}
+    assert stages[chosen]["eval_constrained"]
+    card = (cfg.export_dir / "README.md").read_text()
+    assert f"Selected stage: **{chosen}**" in card and "## Targets" in card and "## Alignment against SFT" in card
+    exported, _ = load_model(cfg.export_dir)
+    assert next(exported.parameters()).dtype == torch.bfloat16
+    weights = (cfg.export_dir / "model.safetensors").read_bytes()
+    trained = {p: p.stat().st_mtime_ns for p in cfg.work_dir.glob("*/model.safetensors")}
+
+    again = run_recipe(cfg)  # every stage is done: nothing retrains, the same model is picked and exported
+    assert {k: v.get("seconds") for k, v in again["stages"].items()} == {k: v.get("seconds")
+                                                                        for k, v in stages.items()}
+    assert {p: p.stat().st_mtime_ns for p in cfg.work_dir.glob("*/model.safetensors")} == trained
+    assert again["selection"]["model"] == chosen
+    assert (cfg.export_dir / "model.safetensors").read_bytes() == weights

@@ -102,6 +102,7 @@ class RecipeConfig:
     induction_steps: int = 1600          # in all: the rest is text with `induction_copy_fraction` copy blocks
     induction_copy_fraction: float = 0.25
     induction_minutes: float = 40
+    compile: bool = True                 # torch.compile the pretraining stages (~30 s of compilation each)
     n_train: int = 16000
     n_test: int = 2000
     sft_epochs: float = 1
@@ -155,7 +156,8 @@ def stage_pretrain(cfg: RecipeConfig) -> dict:
     return pretrain(PretrainConfig(corpus=cfg.corpus_dir, tokenizer=cfg.work_dir / "tokenizer",
                                    out_dir=cfg.work_dir / "pretrain", preset=cfg.preset, batch_size=16,
                                    max_steps=cfg.pretrain_steps, max_minutes=cfg.pretrain_minutes,
-                                   warmup_steps=30, eval_interval=100, save_interval=50, seed=cfg.seed))
+                                   warmup_steps=30, eval_interval=100, save_interval=50, compile=cfg.compile,
+                                   seed=cfg.seed))
 
 
 def stage_induction(cfg: RecipeConfig) -> dict:
@@ -168,7 +170,7 @@ def stage_induction(cfg: RecipeConfig) -> dict:
                                      copy_warmup_steps=cfg.induction_copy_steps,
                                      copy_fraction=cfg.induction_copy_fraction, max_steps=cfg.induction_steps,
                                      max_minutes=cfg.induction_minutes, eval_interval=100, save_interval=100,
-                                     seed=cfg.seed))
+                                     compile=cfg.compile, seed=cfg.seed))
     first, repeat = result.get("induction_first"), result.get("induction_repeat")
     formed = first is not None and repeat is not None and repeat < first - 2.0
     if not formed:
