@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import MODEL, alternate, machine, parser, setup, skill_file, table, write_json
+from common import MODEL, add_precision, alternate, machine, parser, setup, skill_file, table, write_json
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -64,8 +64,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--rounds", type=int, default=2, help="runs per contestant")
     ap.add_argument("--steps", type=int, default=20, help="optimizer steps per run")
     ap.add_argument("--batch-size", type=int, default=8, help="preference pairs per step")
-    ap.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
-                    help="auto: bf16 autocast where the CPU has AMX; fp32 makes the two heads' losses equal to ~1e-6")
+    add_precision(ap)
     args = ap.parse_args(argv)
     if args.quick:
         args.rounds, args.steps, args.batch_size = 1, 2, 4

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import MODEL, alternate, machine, parser, setup, skill_file, table, write_json
+from common import MODEL, add_precision, alternate, machine, parser, setup, skill_file, table, write_json
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -66,8 +66,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--steps", type=int, default=30, help="optimizer steps per run")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--examples", type=int, default=None, help="use only the first N training examples")
-    ap.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
-                    help="auto: bf16 autocast where the CPU has AMX; fp32 makes the two heads' losses equal to ~1e-6")
+    add_precision(ap)
     args = ap.parse_args(argv)
     if args.quick:
         args.rounds, args.steps, args.batch_size, args.examples = 1, 2, 4, 32
