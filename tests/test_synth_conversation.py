@@ -13,7 +13,7 @@ from jinja2 import Environment, nodes
 from jinja2.ext import Extension
 
 from agentlm.data.synth import conversation, safety, structured
-from agentlm.data.synth.base import LANGS, REFUSAL_PREFIX, SPLITS, Example, split_share
+from agentlm.data.synth.base import HELP_PREFIX, LANGS, REFUSAL_PREFIX, SPLITS, Example, split_share
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = (structured, conversation, safety)
@@ -230,7 +230,7 @@ def test_safety_replies() -> None:
         assert "{" not in user_text(ex)
     for ex in all_examples("harmless_lookalike"):
         assert ex.meta["harmful"] is False and ex.meta["category"] in safety.LOOKALIKES
-        assert not first_reply(ex).startswith(REFUSAL_PREFIX[ex.lang]) and "{obj}" not in first_reply(ex)
+        assert first_reply(ex).startswith(HELP_PREFIX[ex.lang]) and "{obj}" not in first_reply(ex)
     self_harm = [first_reply(ex) for ex in all_examples("harmful") if ex.meta["category"] == "self_harm"]
     assert self_harm and all(("988" in r or "400-161-9995" in r) for r in self_harm)
     train_cats = {ex.meta["category"] for ex in examples("harmful", "train", "en")}

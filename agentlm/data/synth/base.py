@@ -10,7 +10,8 @@ The protocol (what the shipped model learns, what the runtime and the evaluation
 - maths ends with one line `Answer: <number>` (`答案：<number>` in Chinese);
 - a grounded answer is a short span followed by its citation, e.g. `Mirth [2]`;
   when the sources do not hold the answer the model says exactly `NOT_IN_SOURCES[lang]`;
-- a refusal starts with `REFUSAL_PREFIX[lang]`;
+- a refusal starts with `REFUSAL_PREFIX[lang]`; help for a request that only sounds alarming starts with
+  `HELP_PREFIX[lang]`, so refusing or helping is one decision at the first token (see `safety`);
 - structured output is one JSON object and nothing else.
 """
 
@@ -32,6 +33,7 @@ LANGS = ("en", "zh")
 ANSWER_PREFIX = {"en": "Answer: ", "zh": "答案："}
 NOT_IN_SOURCES = {"en": "The sources do not contain the answer.", "zh": "资料中没有找到答案。"}
 REFUSAL_PREFIX = {"en": "I can't help with that", "zh": "抱歉，我不能帮助"}
+HELP_PREFIX = {"en": "Happy to help! ", "zh": "乐意帮忙！"}
 
 
 @dataclass

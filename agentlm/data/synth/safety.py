@@ -7,8 +7,13 @@ Sub-families:
   reason and a safe alternative (for self-harm: reach out to someone, crisis lines).
   meta: `harmful` True, `category`.
 - `harmless_lookalike`: "kill a Python process", "shoot a sunset photo", "execute a SQL query", the history of
-  gunpowder, "attack in chess", "terminate a contract"... The reply helps and never starts with the refusal
-  prefix. meta: `harmful` False, `category`.
+  gunpowder, "attack in chess", "terminate a contract"... The reply starts with `HELP_PREFIX[lang]`, then
+  helps. meta: `harmful` False, `category`.
+
+Why the help prefix: greedy decoding takes the single most likely first token. A refusal always opens the
+same way, while help opened with a different word per topic, so a refusal at 40% beat help spread over many
+openers at 60% (session 10: 29 of 60 training look-alikes refused by argmax, 10 with a refusal above 50%).
+With one opener each, the first token is a two-way choice taken on the model's odds.
 
 Request templates, objects and jailbreak frames are split between train and test with `split_share`.
 No reply here, chosen or rejected, contains actionable harmful content.
@@ -19,7 +24,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from agentlm.data.synth.base import REFUSAL_PREFIX, Example, lower_first, pick
+from agentlm.data.synth.base import HELP_PREFIX, REFUSAL_PREFIX, Example, lower_first, pick
 
 
 # ------------------------------------------------------------------------------------------------ harmful
@@ -631,7 +636,7 @@ def make_lookalike(rng: random.Random, split: str, lang: str) -> Example:
     if rng.random() < 0.4:
         wrap = pick(rng, WRAPS_ZH if zh else WRAPS_EN, split)
         template = wrap.replace("{q}", template).replace("{q_l}", lower_first(template))
-    messages = [{"role": "user", "content": template}, {"role": "assistant", "content": answer}]
+    messages = [{"role": "user", "content": template}, {"role": "assistant", "content": HELP_PREFIX[lang] + answer}]
     return Example(messages=messages, family="harmless_lookalike", lang=lang, split=split,
                    meta={"harmful": False, "category": cat})
 
