@@ -274,6 +274,29 @@ def test_skill_eval_grades_every_family(tiny_model: Path, skills: Path) -> None:
     assert "| family | lang |" in skills_markdown(report)
 
 
+def test_skill_eval_batches_one_family_at_a_time(tiny_model: Path, skills: Path, monkeypatch) -> None:
+    """A batch decodes until its longest reply ends, so the first-turn batches hold one family each."""
+    import agentlm.eval.skills as skill_eval
+
+    model, tok = load_model(tiny_model)
+    rows = [r for r in skill_eval.load_examples(skills / "test.jsonl", per_family=3)
+            if r["metadata"]["family"] != "math_calc"]
+    family_of = {skill_eval.render_prompt(tok, r["messages"][:next(i for i, m in enumerate(r["messages"])
+                                                                   if m["role"] == "assistant")], r.get("tools")):
+                 r["metadata"]["family"] for r in rows}
+    batches: list[set[str]] = []
+    real = skill_eval.generate_batch
+
+    def recording(model, tokenizer, prompts, *args, **kwargs):
+        batches.append({family_of.get(p, "later turn") for p in prompts})
+        return real(model, tokenizer, prompts, *args, **kwargs)
+
+    monkeypatch.setattr(skill_eval, "generate_batch", recording)
+    skill_eval.evaluate_skills(model, tok, skills / "test.jsonl", per_family=3, batch_size=4, progress=None)
+    first_turn = [b for b in batches if "later turn" not in b and b <= set(family_of.values())]
+    assert len(first_turn) >= len(set(family_of.values())) and all(len(b) == 1 for b in first_turn)
+
+
 def test_grader_scores_reference_replies_as_correct(skills: Path) -> None:
     """The reference reply of each test example passes its own grader (the graders match the protocol)."""
     from agentlm.eval.skills import grade_turn, load_examples

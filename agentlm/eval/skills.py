@@ -61,17 +61,21 @@ def constraint_for(row: dict, constrained: bool) -> Constraint | None:
 
 
 def _complete(model, tokenizer, prompts: list[str], max_new_tokens: int, batch_size: int,
-              constraints: list[Constraint | None] | None = None) -> list[str]:
-    """Greedy completions, batched by prompt length so little padding is wasted."""
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+              constraints: list[Constraint | None] | None = None, groups: list[str] | None = None) -> list[str]:
+    """Greedy completions in batches of one group each (e.g. the family: its replies have similar lengths, and a
+    batch decodes until its longest reply ends), sorted by prompt length so little padding is wasted."""
+    by_group: dict[str, list[int]] = defaultdict(list)
+    for i in sorted(range(len(prompts)), key=lambda i: len(prompts[i])):
+        by_group[groups[i] if groups else ""].append(i)
     out: list[str] = [""] * len(prompts)
     cfg = DecodingConfig(max_new_tokens=max_new_tokens)
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        texts, _ = generate_batch(model, tokenizer, [prompts[i] for i in idx], cfg,
-                                  constraints=[constraints[i] for i in idx] if constraints else None)
-        for i, t in zip(idx, texts, strict=True):
-            out[i] = t[0]
+    for order in by_group.values():
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            texts, _ = generate_batch(model, tokenizer, [prompts[i] for i in idx], cfg,
+                                      constraints=[constraints[i] for i in idx] if constraints else None)
+            for i, t in zip(idx, texts, strict=True):
+                out[i] = t[0]
     return out
 
 
@@ -231,7 +235,8 @@ def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 
             last = max(i for i, m in enumerate(msgs) if m["role"] == "assistant")
             turns.append((r, render_prompt(tokenizer, msgs[:last], r.get("tools")), "final", msgs[last]))
     texts = _complete(model, tokenizer, [t[1] for t in turns], 160, batch_size,
-                      [constraint_for(t[0], constrained) for t in turns])
+                      [constraint_for(t[0], constrained) for t in turns],
+                      groups=[f"{t[0]['metadata']['family']}/{t[2]}" for t in turns])
     for (r, _, which, _gold), text in zip(turns, texts, strict=True):
         meta, fam = r["metadata"], r["metadata"]["family"]
         if fam == "grounded_tool":
