@@ -68,6 +68,25 @@ def generate(split: str, n: int, seed: int, zh_share: float = 0.25,
     return examples
 
 
+def unique_prompts(examples: list[Example]) -> list[Example]:
+    """The examples without repeated prompts, first occurrence kept, order unchanged. A prompt is what the
+    model sees before its first reply: the messages up to the first assistant turn, and the tools.
+
+    Families with few templates repeat test prompts when drawn with replacement (seed 0, 2,000 rows: 155
+    repeats, 51 of 61 English no-tool rows). A repeat adds no evidence, yet it counts twice in a score and in a
+    paired sign test, so the test split keeps each prompt once.
+    """
+    seen: set[str] = set()
+    out = []
+    for ex in examples:
+        first = next((i for i, m in enumerate(ex.messages) if m["role"] == "assistant"), len(ex.messages))
+        key = json.dumps([ex.messages[:first], ex.tools], sort_keys=True, ensure_ascii=False)
+        if key not in seen:
+            seen.add(key)
+            out.append(ex)
+    return out
+
+
 def preference_pairs(examples: list[Example], seed: int) -> list[dict[str, Any]]:
     """Chosen = the reference reply; rejected = the family's corruption of it (wrong, ungrounded, unsafe...)."""
     gens = generators()
@@ -88,10 +107,10 @@ def preference_pairs(examples: list[Example], seed: int) -> list[dict[str, Any]]
 
 def build_skill_data(out_dir: Path, n_train: int = 20000, n_test: int = 1500, seed: int = 0,
                      zh_share: float = 0.25, mix: dict[str, float] | None = None) -> dict[str, Any]:
-    """Generate and write the skill dataset; return the report."""
+    """Generate and write the skill dataset (`n_test` test rows drawn, exact repeats dropped); return the report."""
     out_dir.mkdir(parents=True, exist_ok=True)
     train = generate("train", n_train, seed, zh_share, mix)
-    test = generate("test", n_test, seed, zh_share, mix)
+    test = unique_prompts(generate("test", n_test, seed, zh_share, mix))
     pairs = preference_pairs(train, seed)
     write_jsonl(out_dir / "train.jsonl", [e.to_json() for e in train])
     write_jsonl(out_dir / "test.jsonl", [e.to_json() for e in test])

@@ -1,0 +1,33 @@
+"""The skill-data mix: the test split keeps each prompt once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agentlm.data.synth.build import build_skill_data, generate, unique_prompts
+
+
+def prompt_key(messages: list[dict], tools: list[dict]) -> str:
+    first = next(i for i, m in enumerate(messages) if m["role"] == "assistant")
+    return json.dumps([messages[:first], tools], sort_keys=True, ensure_ascii=False)
+
+
+def test_unique_prompts_drops_repeats_and_keeps_first_occurrences_in_order() -> None:
+    rows = generate("test", 1000, seed=0)
+    keys = [prompt_key(ex.messages, ex.tools) for ex in rows]
+    assert len(set(keys)) < len(keys), "the generators repeat some test prompts; nothing to drop otherwise"
+    kept = unique_prompts(rows)
+    kept_keys = [prompt_key(ex.messages, ex.tools) for ex in kept]
+    assert len(kept_keys) == len(set(kept_keys)) == len(set(keys))
+    first_positions = [keys.index(k) for k in kept_keys]
+    assert first_positions == sorted(first_positions)
+    assert all(kept[i] is rows[p] for i, p in enumerate(first_positions))
+
+
+def test_written_test_split_has_no_repeated_prompt(tmp_path: Path) -> None:
+    report = build_skill_data(tmp_path, n_train=40, n_test=600, seed=0)
+    rows = [json.loads(line) for line in (tmp_path / "test.jsonl").read_text().splitlines()]
+    keys = [prompt_key(r["messages"], r.get("tools", [])) for r in rows]
+    assert len(keys) == len(set(keys)) == report["test"] < 600
+    assert sum(report["families"]["test"].values()) == len(rows)
