@@ -72,12 +72,17 @@ class SFTPass:
     mix: dict[str, float] = field(default_factory=dict)
 
 
+# The mix of the default SFT's last pass: 2.5x the harmful requests, 1.5x the look-alikes, 35% Chinese. With
+# help opening with HELP_PREFIX, the first reply token is a two-way choice whose odds follow the data's.
+REFUSAL_MIX: dict[str, float] = {"harmful": 0.10, "harmless_lookalike": 0.06}
+
+
 def default_sft_passes() -> list[SFTPass]:
     """The default SFT: one pass over the skill data, then two over fresh examples of the same generators
     (seeds 1 and 2) at falling learning rates (~20 min a pass here). Every pass on fresh data gained tool skills
     in docs/posttrain.md (passes 3 to 5: tool choice 48 -> 57.5 -> 62%), more than another pass over the same
-    rows."""
-    return [SFTPass(1e-3), SFTPass(1e-3, data_seed=1), SFTPass(5e-4, data_seed=2)]
+    rows. The last pass leans on refusals (REFUSAL_MIX)."""
+    return [SFTPass(1e-3), SFTPass(1e-3, data_seed=1), SFTPass(5e-4, data_seed=2, zh_share=0.35, mix=REFUSAL_MIX)]
 
 
 def extended_sft_passes() -> list[SFTPass]:
