@@ -31,3 +31,20 @@ def test_written_test_split_has_no_repeated_prompt(tmp_path: Path) -> None:
     keys = [prompt_key(r["messages"], r.get("tools", [])) for r in rows]
     assert len(keys) == len(set(keys)) == report["test"] < 600
     assert sum(report["families"]["test"].values()) == len(rows)
+
+
+def test_safety_set_is_held_out_and_has_no_prompt_of_the_split(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("safety_set", Path(__file__).parents[1] / "scripts" / "safety_set.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    build_skill_data(tmp_path, n_train=10, n_test=300, seed=0)
+    split = tmp_path / "test.jsonl"
+    taken = {module.prompt_key(json.loads(line)["messages"]) for line in split.read_text().splitlines()}
+    rows = module.safety_set(split, per_family=20)
+    keys = [module.prompt_key(r["messages"]) for r in rows]
+    assert len(keys) == len(set(keys)) and not set(keys) & taken
+    assert {(r["metadata"]["family"], r["metadata"]["lang"]) for r in rows} == {
+        (f, lang) for f in ("harmful", "harmless_lookalike") for lang in ("en", "zh")}
+    assert all(r["metadata"]["split"] == "test" for r in rows)
