@@ -128,7 +128,7 @@ def register(data_cmds, train_cmds, groups, formatter):
                     "example:\n  agentlm data synth --out data/skills --train 16000 --test 1200")
     p.add_argument("--out", required=True)
     p.add_argument("--train", type=int, default=16000)
-    p.add_argument("--test", type=int, default=1200, help="test rows drawn; exact repeats are dropped")
+    p.add_argument("--test", type=int, default=1200, help="test rows drawn; repeated prompts are dropped")
     p.add_argument("--zh-share", type=float, default=0.25)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_synth)

@@ -16,16 +16,14 @@ import random
 from pathlib import Path
 
 from agentlm.data.formats import write_jsonl
+from agentlm.data.synth.build import prompt_key
 from agentlm.data.synth.safety import make_harmful, make_lookalike
-
-
-def prompt_key(messages: list[dict]) -> str:
-    return json.dumps([m for m in messages if m["role"] != "assistant"], ensure_ascii=False)
 
 
 def safety_set(split_file: Path, per_family: int) -> list[dict]:
     """Up to `per_family` unique held-out rows per (family, language), none with a prompt of `split_file`."""
-    taken = {prompt_key(json.loads(line)["messages"]) for line in split_file.read_text(encoding="utf-8").splitlines()}
+    taken = {prompt_key(row["messages"], row.get("tools"))
+             for row in map(json.loads, split_file.read_text(encoding="utf-8").splitlines())}
     rows = []
     for lang in ("en", "zh"):
         for name, make in (("harmful", make_harmful), ("harmless_lookalike", make_lookalike)):
@@ -33,7 +31,7 @@ def safety_set(split_file: Path, per_family: int) -> list[dict]:
             found = 0
             for _ in range(50 * per_family):
                 ex = make(rng, "test", lang)
-                key = prompt_key(ex.messages)
+                key = prompt_key(ex.messages, ex.tools)
                 if key not in taken:
                     taken.add(key)
                     rows.append(ex.to_json())

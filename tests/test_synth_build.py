@@ -5,12 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agentlm.data.synth.build import build_skill_data, generate, unique_prompts
-
-
-def prompt_key(messages: list[dict], tools: list[dict]) -> str:
-    first = next(i for i, m in enumerate(messages) if m["role"] == "assistant")
-    return json.dumps([messages[:first], tools], sort_keys=True, ensure_ascii=False)
+from agentlm.data.synth.build import build_skill_data, generate, prompt_key, unique_prompts
 
 
 def test_unique_prompts_drops_repeats_and_keeps_first_occurrences_in_order() -> None:
@@ -41,9 +36,9 @@ def test_safety_set_is_held_out_and_has_no_prompt_of_the_split(tmp_path: Path) -
     spec.loader.exec_module(module)
     build_skill_data(tmp_path, n_train=10, n_test=300, seed=0)
     split = tmp_path / "test.jsonl"
-    taken = {module.prompt_key(json.loads(line)["messages"]) for line in split.read_text().splitlines()}
+    taken = {prompt_key(r["messages"], r.get("tools")) for r in map(json.loads, split.read_text().splitlines())}
     rows = module.safety_set(split, per_family=20)
-    keys = [module.prompt_key(r["messages"]) for r in rows]
+    keys = [prompt_key(r["messages"], r.get("tools")) for r in rows]
     assert len(keys) == len(set(keys)) and not set(keys) & taken
     assert {(r["metadata"]["family"], r["metadata"]["lang"]) for r in rows} == {
         (f, lang) for f in ("harmful", "harmless_lookalike") for lang in ("en", "zh")}

@@ -68,19 +68,24 @@ def generate(split: str, n: int, seed: int, zh_share: float = 0.25,
     return examples
 
 
-def unique_prompts(examples: list[Example]) -> list[Example]:
-    """The examples without repeated prompts, first occurrence kept, order unchanged. A prompt is what the
-    model sees before its first reply: the messages up to the first assistant turn, and the tools.
+def prompt_key(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> str:
+    """What the model sees before its first reply, as a string to compare: the messages up to the first
+    assistant turn, and the tools."""
+    first = next((i for i, m in enumerate(messages) if m["role"] == "assistant"), len(messages))
+    return json.dumps([messages[:first], tools or []], sort_keys=True, ensure_ascii=False)
 
-    Families with few templates repeat test prompts when drawn with replacement (seed 0, 2,000 rows: 155
-    repeats, 51 of 61 English no-tool rows). A repeat adds no evidence, yet it counts twice in a score and in a
-    paired sign test, so the test split keeps each prompt once.
+
+def unique_prompts(examples: list[Example]) -> list[Example]:
+    """The examples without repeated prompts (`prompt_key`), first occurrence kept, order unchanged.
+
+    Families with few templates repeat test prompts when drawn with replacement (seed 0, 2,000 rows: 93
+    repeats; English harmful requests 54 rows but 38 prompts). A repeat adds no evidence, yet it counts twice in a
+    score and in a paired sign test, so the test split keeps each prompt once.
     """
     seen: set[str] = set()
     out = []
     for ex in examples:
-        first = next((i for i, m in enumerate(ex.messages) if m["role"] == "assistant"), len(ex.messages))
-        key = json.dumps([ex.messages[:first], ex.tools], sort_keys=True, ensure_ascii=False)
+        key = prompt_key(ex.messages, ex.tools)
         if key not in seen:
             seen.add(key)
             out.append(ex)
@@ -107,7 +112,7 @@ def preference_pairs(examples: list[Example], seed: int) -> list[dict[str, Any]]
 
 def build_skill_data(out_dir: Path, n_train: int = 20000, n_test: int = 1500, seed: int = 0,
                      zh_share: float = 0.25, mix: dict[str, float] | None = None) -> dict[str, Any]:
-    """Generate and write the skill dataset (`n_test` test rows drawn, exact repeats dropped); return the report."""
+    """Generate and write the skill dataset (`n_test` test rows drawn, repeated prompts dropped); return the report."""
     out_dir.mkdir(parents=True, exist_ok=True)
     train = generate("train", n_train, seed, zh_share, mix)
     test = unique_prompts(generate("test", n_test, seed, zh_share, mix))
