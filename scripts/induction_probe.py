@@ -1,6 +1,9 @@
-"""Does a model copy from its context? (agentlm.eval.induction)
+"""Does a model copy from its context, and from how far back? (agentlm.eval.induction)
 
 Usage: python scripts/induction_probe.py MODEL_DIR [MODEL_DIR ...]
+
+Loss (nats/token) on the repeat of 40 random tokens, with 0-400 random tokens between the two copies; the
+first copy (no copying possible) is the baseline, ~ln(vocab size).
 """
 
 from __future__ import annotations
@@ -12,9 +15,14 @@ from transformers import AutoModelForCausalLM
 
 from agentlm.eval.induction import induction_losses
 
+GAPS = (0, 60, 120, 200, 300, 400)
+
 if __name__ == "__main__":
-    print("| model | loss on the first copy | loss on the repeat |\n|---|---:|---:|")
+    print("| model | first copy | " + " | ".join(f"repeat, gap {g}" for g in GAPS) + " |")
+    print("|---|---:|" + "---:|" * len(GAPS))
     for model_dir in sys.argv[1:]:
         model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, local_files_only=True)
-        first, repeat = induction_losses(model)
-        print(f"| {model_dir} | {first:.2f} | {repeat:.2f} |")
+        first, _ = induction_losses(model)
+        repeats = [induction_losses(model, gap=g)[1] for g in GAPS
+                   if 80 + g <= model.config.max_position_embeddings]
+        print(f"| {model_dir} | {first:.2f} | " + " | ".join(f"{r:.2f}" for r in repeats) + " |", flush=True)

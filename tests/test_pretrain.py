@@ -225,19 +225,38 @@ def test_deepspeed_zero2_two_processes_match_one_process_and_resume(small_corpus
     assert sorted(_losses(tmp_path / "zero")) == list(range(1, 9))
 
 
-def test_repeat_blocks_write_each_span_several_times() -> None:
+def test_repeat_blocks_copy_spans_from_near_and_far_back() -> None:
     import numpy as np
 
     from agentlm.data.repeats import MAX_SPAN, MIN_SPAN, mix_repeats, repeat_block
 
-    row = np.arange(1000, 1257, dtype=np.int64)  # corpus text stand-in: no token repeats
-    block = repeat_block(row, np.random.default_rng(0), 8192)
-    assert block.shape == row.shape and block.dtype == row.dtype
-    # every span is written at least twice in a row: most tokens are what followed their previous token the
-    # last time it appeared (what an induction head predicts)
-    copied = sum(any(block[i] == block[i - n] and block[i - 1] == block[i - n - 1] for n in range(MIN_SPAN, MAX_SPAN)
-                     if i - n - 1 >= 0) for i in range(len(block)))
-    assert copied > 0.5 * len(block), copied
+    row = np.arange(1000, 1512, dtype=np.int64)  # corpus text stand-in: no token repeats
+    near = repeat_block(row, np.random.default_rng(0), 8192, far=False)
+    # near blocks write every span at least twice in a row: most tokens are what followed their previous token
+    # the last time it appeared, one span length back (where induction heads form)
+    copied = sum(any(near[i] == near[i - n] and near[i - 1] == near[i - n - 1] for n in range(MIN_SPAN, MAX_SPAN)
+                     if i - n - 1 >= 0) for i in range(len(near)))
+    assert copied > 0.5 * len(near), copied
+    distances: list[int] = []
+    predictable = 0
+    for seed in range(20):
+        block = repeat_block(row, np.random.default_rng(seed), 8192)
+        assert block.shape == row.shape and block.dtype == row.dtype
+        last: dict[int, int] = {}  # token -> its previous position: what an induction head looks up
+        for i in range(1, len(block)):
+            j = last.get(int(block[i - 1]))
+            if j is not None and block[j + 1] == block[i]:
+                predictable += 1
+                distances.append(i - j - 1)
+            last[int(block[i - 1])] = i - 1
+    assert predictable > 0.35 * 20 * (len(row) - 1), predictable  # copying is the cheapest way to lower the loss
+    # copies land near and far: back-to-back repeats alone (distance < 48) taught heads that copied only from
+    # nearby, while a tool argument sits 50-400 tokens before the reply that copies it
+    assert np.percentile(distances, 10) < 48 and np.percentile(distances, 75) > 100, np.percentile(distances, [10, 75])
+    assert max(distances) > 300
+    row = row[:257]
+    assert not (mix_repeats(np.stack([row] * 8), 1.0, (0, 1), 8192, far=False)
+                == mix_repeats(np.stack([row] * 8), 1.0, (0, 1), 8192, far=True)).all()
     batch = np.stack([row] * 64)
     mixed = mix_repeats(batch, 0.25, (0, 7), 8192)
     assert (mixed == mix_repeats(batch, 0.25, (0, 7), 8192)).all()  # deterministic: a resumed run sees the same data
@@ -256,20 +275,62 @@ def test_copy_warmup_then_copy_fraction_and_induction_probe_logged(small_corpus:
     evaluation logs the induction probe (loss on the first copy and on the repeat of random sequences)."""
     import agentlm.train.pretrain as pretrain_module
 
-    fractions: list[float] = []
+    fractions: list[tuple[float, bool]] = []
     real = pretrain_module.mix_repeats
 
-    def recording(batch, fraction, seed, vocab_size):
-        fractions.append(fraction)
-        return real(batch, fraction, seed, vocab_size)
+    def recording(batch, fraction, seed, vocab_size, far):
+        fractions.append((fraction, far))
+        return real(batch, fraction, seed, vocab_size, far)
 
     monkeypatch.setattr(pretrain_module, "mix_repeats", recording)
     cfg = PretrainConfig(corpus=small_corpus, tokenizer=small_tokenizer, out_dir=tmp_path / "run", preset="tiny",
                          context=64, batch_size=4, max_steps=4, warmup_steps=1, eval_interval=2, eval_batches=1,
-                         save_interval=4, copy_warmup_steps=2, copy_fraction=0.25, progress=False, compile=False)
+                         save_interval=4, copy_warmup_steps=2, copy_near_steps=1, copy_fraction=0.25, progress=False,
+                         compile=False)
     result = pretrain(cfg)
-    assert fractions == [1.0, 1.0, 0.25, 0.25]
+    assert fractions == [(1.0, False), (1.0, True), (0.25, True), (0.25, True)]
     evals = [r for r in read_log(cfg.out_dir / "log.jsonl") if r["kind"] == "eval"]
     assert [e["step"] for e in evals] == [2, 4]
-    assert all(5 < e["induction_first"] < 20 and 0 < e["induction_repeat"] < 20 for e in evals), evals
+    assert all(5 < e["induction_first"] < 20 and 0 < e["induction_repeat"] < 20 and 0 < e["induction_far"] < 20
+               for e in evals), evals
     assert result["induction_repeat"] == pytest.approx(evals[-1]["induction_repeat"], abs=1e-3)
+    assert result["induction_far"] == pytest.approx(evals[-1]["induction_far"], abs=1e-3)
+
+
+class _CopyOracle(torch.nn.Module):
+    """Predicts the token that followed the previous occurrence of the current token, if it lies at most
+    `reach` tokens back (uniform otherwise): an induction head with a limited reach."""
+
+    def __init__(self, vocab: int, reach: int) -> None:
+        super().__init__()
+        from types import SimpleNamespace
+
+        self.config = SimpleNamespace(vocab_size=vocab, max_position_embeddings=512)
+        self.reach = reach
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor):
+        from types import SimpleNamespace
+
+        logits = torch.zeros(*x.shape, self.config.vocab_size)
+        for b, row in enumerate(x.tolist()):
+            for t, token in enumerate(row):
+                for j in range(t - 1, max(-1, t - 1 - self.reach), -1):
+                    if row[j] == token:
+                        logits[b, t, row[j + 1]] = 30.0
+                        break
+        return SimpleNamespace(logits=logits)
+
+
+def test_induction_probe_with_a_gap_tells_near_copying_from_far_copying() -> None:
+    from agentlm.eval.induction import far_gap, induction_losses
+
+    near, anywhere = _CopyOracle(8192, reach=48), _CopyOracle(8192, reach=512)
+    assert far_gap(anywhere) == 200
+    for model in (near, anywhere):
+        first, repeat = induction_losses(model, sequences=2)
+        assert first > 8.5 and repeat < 0.1  # both copy a repeat written right after its first copy
+    assert induction_losses(anywhere, sequences=2, gap=200)[1] < 0.1
+    assert induction_losses(near, sequences=2, gap=200)[1] > 8.5  # the near-only copier fails the far probe
+    with pytest.raises(ValueError, match="gap"):
+        induction_losses(anywhere, gap=-1)

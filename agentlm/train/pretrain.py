@@ -27,7 +27,7 @@ from transformers.utils import logging as hf_logging
 
 from agentlm.data.packing import PackedBlocks, tokenize_corpus
 from agentlm.data.repeats import mix_repeats
-from agentlm.eval.induction import induction_losses
+from agentlm.eval.induction import far_gap, induction_losses
 from agentlm.model.presets import PRESETS, build_config
 from agentlm.model.tokenizer import load_tokenizer, stop_token_ids
 from agentlm.train import zero
@@ -49,6 +49,7 @@ class PretrainConfig:
     max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time
     copy_fraction: float = 0.0        # share of blocks replaced by repeated spans (agentlm.data.repeats)
     copy_warmup_steps: int = 0        # the first steps train on repeated spans only (forms induction heads)
+    copy_near_steps: int = 0          # the first steps write copies back to back, later ones anywhere in a block
     lr: float = 2e-3
     min_lr_ratio: float = 0.1
     warmup_steps: int = 50
@@ -79,6 +80,8 @@ class PretrainConfig:
             raise ValueError("copy_fraction must be in [0, 1]")
         if self.copy_warmup_steps < 0:
             raise ValueError("copy_warmup_steps must be >= 0")
+        if self.copy_near_steps < 0:
+            raise ValueError("copy_near_steps must be >= 0")
         if not 0 <= self.min_lr_ratio <= 1:
             raise ValueError("min_lr_ratio must be in [0, 1]")
         if self.precision not in ("auto", "bf16", "fp32"):
@@ -288,7 +291,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
         for micro in range(cfg.grad_accum):
             first = ((step * cfg.grad_accum + micro) * ddp.world + ddp.rank) * cfg.batch_size
             rows = mix_repeats(train.batch(first, cfg.batch_size), copy_fraction, (cfg.seed, first),
-                               model.config.vocab_size)
+                               model.config.vocab_size, far=step >= cfg.copy_near_steps)
             micro_batches.append(torch.from_numpy(rows).to(ddp.device))
         if engine is not None:
             loss_sum, grad_norm = zero.step(engine, micro_batches, lambda m, b: causal_lm_loss(m, b, aux_coef))
@@ -312,12 +315,13 @@ def pretrain(cfg: PretrainConfig) -> dict:
             val_loss = evaluate(model, val, cfg.eval_batches, cfg.batch_size, cfg.bf16, ddp)
             if ddp.main:
                 first, repeat = induction_losses(model)  # copying from the context: repeat << first
+                _, far = induction_losses(model, gap=far_gap(model))  # ... and from far back in it
                 log.write(json.dumps({"kind": "eval", "step": step, "tokens": tokens_seen, "val_loss": val_loss,
                                       "val_ppl": math.exp(val_loss), "induction_first": first,
-                                      "induction_repeat": repeat}) + "\n")
+                                      "induction_repeat": repeat, "induction_far": far}) + "\n")
                 log.flush()
                 bar.write(f"step {step}: val loss {val_loss:.4f}, perplexity {math.exp(val_loss):.2f}, "
-                          f"induction probe {first:.2f} -> {repeat:.2f} on the repeat")
+                          f"induction probe {first:.2f} -> {repeat:.2f} on the repeat, {far:.2f} far back")
         out_of_time = cfg.max_minutes is not None and (time.time() - started) / 60 >= cfg.max_minutes
         if out_of_time and ddp.enabled:  # every rank must agree to stop at the same step
             out_of_time = ddp.mean(float(out_of_time)) > 0
@@ -341,6 +345,8 @@ def pretrain(cfg: PretrainConfig) -> dict:
             if "induction_repeat" in evals[-1]:
                 result.update(induction_first=round(evals[-1]["induction_first"], 3),
                               induction_repeat=round(evals[-1]["induction_repeat"], 3))
+            if "induction_far" in evals[-1]:
+                result["induction_far"] = round(evals[-1]["induction_far"], 3)
         if speeds:
             result["tokens_per_s"] = round(float(np.median(speeds)), 1)
         plot_loss(out / "log.jsonl", out / "loss.png", title=f"pretraining {cfg.preset} ({n_params / 1e6:.1f}M)")
