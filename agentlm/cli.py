@@ -79,7 +79,7 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
                          grad_accum=args.grad_accum, max_steps=args.max_steps, max_minutes=args.max_minutes,
                          lr=args.lr, warmup_steps=args.warmup_steps, weight_decay=args.weight_decay,
                          copy_fraction=args.copy_fraction, copy_warmup_steps=args.copy_warmup_steps,
-                         copy_near_steps=args.copy_near_steps, precision=args.precision,
+                         copy_far_from=args.copy_far_from, precision=args.precision,
                          compile=not args.no_compile and not args.deepspeed,
                          deepspeed=args.deepspeed, eval_interval=args.eval_interval,
                          eval_batches=args.eval_batches, save_interval=args.save_interval, seed=args.seed,
@@ -198,9 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of blocks replaced by spans written 2-4 times (teaches copying from the context)")
     p.add_argument("--copy-warmup-steps", type=int, default=0,
                    help="train the first N steps on repeated spans only (forms induction heads early)")
-    p.add_argument("--copy-near-steps", type=int, default=0,
-                   help="the first N steps write each span back to back (where induction heads form); later "
-                        "copies land anywhere in the block (where they learn to copy from far back)")
+    p.add_argument("--copy-far-from", type=int, default=None, metavar="STEP",
+                   help="from this step on, repeated spans land anywhere in a block (copying from far back) "
+                        "instead of back to back (where induction heads form); default: never")
     p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
                    help="bf16 autocast or fp32; auto = bf16 on GPUs and AMX CPUs, where it is faster")
     p.add_argument("--no-compile", action="store_true", help="skip torch.compile (faster start, slower steps)")

@@ -427,15 +427,14 @@ def test_recipe_runs_every_stage_exports_the_pick_and_resumes_without_retraining
 
     cfg = RecipeConfig(work_dir=tmp_path / "runs", export_dir=tmp_path / "export", corpus_dir=small_corpus,
                        skills_dir=tmp_path / "skills", preset="tiny", vocab_size=1024, pretrain_steps=3,
-                       induction_copy_steps=2, induction_steps=3, reach_copy_steps=1, reach_steps=2,
-                       compile=False, n_train=300, n_test=60,
+                       induction_copy_steps=2, induction_steps=3, compile=False, n_train=300, n_test=60,
                        sft_steps=3, sft_passes=[SFTPass(1e-3), SFTPass(5e-4, data_seed=1)], sft_text_examples=8,
                        eval_per_family=1, rl_steps=1, dpo_pairs=16,
-                       stages=["tokenizer", "pretrain", "induction", "reach", "skills", "sft", "reward", "rl", "dpo"])
+                       stages=["tokenizer", "pretrain", "induction", "skills", "sft", "reward", "rl", "dpo"])
     record = run_recipe(cfg)
     stages = record["stages"]
-    assert list(stages) == ["tokenizer", "pretrain", "induction", "reach", "skills", "sft", "reward", "rl", "dpo"]
-    assert "induction_far" in stages["reach"]["result"] and "copies_far_back" in stages["reach"]["result"]
+    assert list(stages) == ["tokenizer", "pretrain", "induction", "skills", "sft", "reward", "rl", "dpo"]
+    assert "induction_far" in stages["induction"]["result"]
     assert all(stages[k]["eval"] for k in ("sft", "rl", "dpo"))
     # the second pass trained on fresh data, continuing from the first pass's model
     assert (cfg.skills_dir / "train-s1.jsonl").is_file()

@@ -285,7 +285,7 @@ def test_copy_warmup_then_copy_fraction_and_induction_probe_logged(small_corpus:
     monkeypatch.setattr(pretrain_module, "mix_repeats", recording)
     cfg = PretrainConfig(corpus=small_corpus, tokenizer=small_tokenizer, out_dir=tmp_path / "run", preset="tiny",
                          context=64, batch_size=4, max_steps=4, warmup_steps=1, eval_interval=2, eval_batches=1,
-                         save_interval=4, copy_warmup_steps=2, copy_near_steps=1, copy_fraction=0.25, progress=False,
+                         save_interval=4, copy_warmup_steps=2, copy_far_from=1, copy_fraction=0.25, progress=False,
                          compile=False)
     result = pretrain(cfg)
     assert fractions == [(1.0, False), (1.0, True), (0.25, True), (0.25, True)]

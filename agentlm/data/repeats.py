@@ -18,7 +18,7 @@ copies it; far blocks alone formed no heads in 1,000 steps; near then far extend
 
 `repeat_block(row, rng, vocab_size, far)` turns one packed block into such a block of the same length; the
 pretraining loop swaps a share of its blocks (`PretrainConfig.copy_fraction`, all of them during
-`copy_warmup_steps`, near ones during `copy_near_steps`) with a generator seeded by the sample index, so a
+`copy_warmup_steps`, far ones from `copy_far_from` on) with a generator seeded by the sample index, so a
 resumed run sees the same data.
 """
 

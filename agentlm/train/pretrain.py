@@ -49,7 +49,7 @@ class PretrainConfig:
     max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time
     copy_fraction: float = 0.0        # share of blocks replaced by repeated spans (agentlm.data.repeats)
     copy_warmup_steps: int = 0        # the first steps train on repeated spans only (forms induction heads)
-    copy_near_steps: int = 0          # the first steps write copies back to back, later ones anywhere in a block
+    copy_far_from: int | None = None  # from this step on, copies land anywhere in a block (None: back to back)
     lr: float = 2e-3
     min_lr_ratio: float = 0.1
     warmup_steps: int = 50
@@ -80,8 +80,8 @@ class PretrainConfig:
             raise ValueError("copy_fraction must be in [0, 1]")
         if self.copy_warmup_steps < 0:
             raise ValueError("copy_warmup_steps must be >= 0")
-        if self.copy_near_steps < 0:
-            raise ValueError("copy_near_steps must be >= 0")
+        if self.copy_far_from is not None and self.copy_far_from < 0:
+            raise ValueError("copy_far_from must be >= 0")
         if not 0 <= self.min_lr_ratio <= 1:
             raise ValueError("min_lr_ratio must be in [0, 1]")
         if self.precision not in ("auto", "bf16", "fp32"):
@@ -291,7 +291,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
         for micro in range(cfg.grad_accum):
             first = ((step * cfg.grad_accum + micro) * ddp.world + ddp.rank) * cfg.batch_size
             rows = mix_repeats(train.batch(first, cfg.batch_size), copy_fraction, (cfg.seed, first),
-                               model.config.vocab_size, far=step >= cfg.copy_near_steps)
+                               model.config.vocab_size, far=cfg.copy_far_from is not None and step >= cfg.copy_far_from)
             micro_batches.append(torch.from_numpy(rows).to(ddp.device))
         if engine is not None:
             loss_sum, grad_norm = zero.step(engine, micro_batches, lambda m, b: causal_lm_loss(m, b, aux_coef))

@@ -1,13 +1,13 @@
 """The default recipe: from nothing to the shipped model, every stage evaluated.
 
-    corpus ─▶ tokenizer ─▶ pretrain ─▶ induction ─▶ reach ─▶ skill data ─▶ SFT ─┬─▶ reward model ─▶ RL ─┐
-                                                                                └─▶ DPO ──────────────┴─▶ pick ─▶ export
+    corpus ─▶ tokenizer ─▶ pretrain ─▶ induction ─▶ skill data ─▶ SFT ─┬─▶ reward model ─▶ RL (GRPO) ─┐
+                                                                       └─▶ DPO ─────────────────────┴─▶ pick ─▶ export
 
 `induction` continues pretraining on spans repeated back to back first (the copy warm-up), then on text with a
 share of them, until the model copies from its context (induction heads): the tool arguments, passages and
-numbers the agent protocol needs are all copied from the prompt. Those heads copy from at most ~48 tokens
-back; `reach` continues on copies that land anywhere in 512-token blocks, until the model copies from as far
-back as a tool argument or a passage sits (50-400 tokens).
+numbers the agent protocol needs are all copied from the prompt. These heads copy from at most ~48 tokens back
+(`induction_far`); a model that also copies from far back (`agentlm train pretrain --copy-far-from`) made a
+worse SFT model in post-training session 12 (docs/posttrain.md), so the recipe does not use it.
 
 Each stage writes its own directory under `work_dir` and is skipped when that directory is complete, so a
 killed recipe resumes by running the same command again. Wall time per stage goes to `recipe.json`.
@@ -109,9 +109,6 @@ class RecipeConfig:
     induction_steps: int = 1600          # in all: the rest is text with `induction_copy_fraction` copy blocks
     induction_copy_fraction: float = 0.25
     induction_minutes: float = 40
-    reach_copy_steps: int = 300          # far copies only (the far probe fell 8.9 -> 3.2 in the first 50 steps)
-    reach_steps: int = 500               # in all: the rest is text with `induction_copy_fraction` far copy blocks
-    reach_minutes: float = 20
     compile: bool = True                 # torch.compile the pretraining stages (~30 s of compilation each)
     n_train: int = 16000
     n_test: int = 2000
@@ -178,7 +175,6 @@ def stage_induction(cfg: RecipeConfig) -> dict:
                                      out_dir=cfg.work_dir / "induction", init_from=cfg.work_dir / "pretrain",
                                      context=256, batch_size=16, lr=1e-3, warmup_steps=50,
                                      copy_warmup_steps=cfg.induction_copy_steps,
-                                     copy_near_steps=cfg.induction_steps,  # near copies throughout
                                      copy_fraction=cfg.induction_copy_fraction, max_steps=cfg.induction_steps,
                                      max_minutes=cfg.induction_minutes, eval_interval=100, save_interval=100,
                                      compile=cfg.compile, seed=cfg.seed))
@@ -188,26 +184,6 @@ def stage_induction(cfg: RecipeConfig) -> dict:
         print(f"[recipe] induction: WARNING the model does not copy yet (probe {first} vs {repeat}); "
               "raise induction_copy_steps", flush=True)
     return {**result, "induction_formed": formed}
-
-
-def stage_reach(cfg: RecipeConfig) -> dict:
-    """Continue the induction model at the whole context (512) on copies that land anywhere in a block, so it
-    copies from as far back as a tool argument or a passage sits (the induction stage's heads reach ~48 tokens:
-    docs/posttrain.md, post-training session 12); report whether it does."""
-    from agentlm.train.pretrain import PretrainConfig, pretrain
-
-    result = pretrain(PretrainConfig(corpus=cfg.corpus_dir, tokenizer=cfg.work_dir / "tokenizer",
-                                     out_dir=cfg.work_dir / "reach", init_from=cfg.work_dir / "induction",
-                                     context=None, batch_size=8, lr=5e-4, warmup_steps=20,
-                                     copy_warmup_steps=cfg.reach_copy_steps, copy_fraction=cfg.induction_copy_fraction,
-                                     max_steps=cfg.reach_steps, max_minutes=cfg.reach_minutes, eval_interval=100,
-                                     save_interval=100, compile=cfg.compile, seed=cfg.seed))
-    first, far = result.get("induction_first"), result.get("induction_far")
-    reaches = first is not None and far is not None and far < first - 2.0
-    if not reaches:
-        print(f"[recipe] reach: WARNING the model does not copy from far back yet (probe {first} vs {far}); "
-              "raise reach_copy_steps", flush=True)
-    return {**result, "copies_far_back": reaches}
 
 
 def stage_skills(cfg: RecipeConfig) -> dict:
@@ -234,7 +210,7 @@ def stage_sft(cfg: RecipeConfig) -> dict:
     """The `sft_passes` in order, each continuing from the previous pass's model; the last one is `sft`."""
     from agentlm.train.sft import SFTStageConfig, run_sft
 
-    model, result = cfg.work_dir / "reach", {}
+    model, result = cfg.work_dir / "induction", {}
     for k, spec in enumerate(cfg.sft_passes, start=1):
         out = cfg.work_dir / ("sft" if k == len(cfg.sft_passes) else f"sft-pass{k}")
         if not _done(out):
@@ -349,7 +325,7 @@ def compare(base: dict, aligned: dict, alpha: float = 0.05) -> dict[str, Any]:
 
 STAGES: dict[str, Callable[[RecipeConfig], dict]] = {
     "corpus": stage_corpus, "tokenizer": stage_tokenizer, "pretrain": stage_pretrain,
-    "induction": stage_induction, "reach": stage_reach, "skills": stage_skills,
+    "induction": stage_induction, "skills": stage_skills,
     "sft": stage_sft, "reward": stage_reward, "rl": stage_rl, "dpo": stage_dpo,
 }
 
@@ -472,7 +448,7 @@ def model_card(record: dict, skills_report: dict | None = None) -> str:
     for name, st in stages.items():
         res = st.get("result") or {}
         keys = [k for k in ("val_perplexity", "val_loss", "induction_first", "induction_repeat", "induction_far",
-                            "induction_formed", "copies_far_back",
+                            "induction_formed",
                             "tokens", "tokens_per_second", "examples", "epochs",
                             "text_examples", "train_loss", "pairwise_accuracy", "first_reward", "last_reward",
                             "final_reward_accuracy", "train", "test", "preference_pairs") if k in res]
