@@ -240,7 +240,7 @@ def test_repeat_blocks_copy_spans_from_near_and_far_back() -> None:
     distances: list[int] = []
     predictable = 0
     for seed in range(20):
-        block = repeat_block(row, np.random.default_rng(seed), 8192)
+        block = repeat_block(row, np.random.default_rng(seed), 8192, far=True)
         assert block.shape == row.shape and block.dtype == row.dtype
         last: dict[int, int] = {}  # token -> its previous position: what an induction head looks up
         for i in range(1, len(block)):

@@ -14,7 +14,8 @@ layouts, one after the other:
 Three in four new spans are random token ids, the rest corpus text. Near blocks alone taught heads that copy
 from at most ~48 tokens back, while a tool argument or a passage span sits 50-400 tokens before the reply that
 copies it; far blocks alone formed no heads in 1,000 steps; near then far extends the reach in ~50 steps
-(`induction_losses(..., gap=...)` measures it; docs/posttrain.md, post-training session 12).
+(`induction_losses(..., gap=...)` measures it), yet SFT on that model came out worse, so near is the default and
+the recipe's (docs/posttrain.md, post-training session 12).
 
 `repeat_block(row, rng, vocab_size, far)` turns one packed block into such a block of the same length; the
 pretraining loop swaps a share of its blocks (`PretrainConfig.copy_fraction`, all of them during
@@ -44,7 +45,7 @@ def _new_span(row: np.ndarray, rng: np.random.Generator, vocab_size: int, min_le
     return row[start:start + span_len].tolist()
 
 
-def repeat_block(row: np.ndarray, rng: np.random.Generator, vocab_size: int, far: bool = True) -> np.ndarray:
+def repeat_block(row: np.ndarray, rng: np.random.Generator, vocab_size: int, far: bool = False) -> np.ndarray:
     """A block as long as `row` in which spans repeat: back to back (`far=False`), or a new span or a copy of
     any earlier one, in random order (`far=True`)."""
     if vocab_size <= 2 * FIRST_ID:
@@ -62,7 +63,7 @@ def repeat_block(row: np.ndarray, rng: np.random.Generator, vocab_size: int, far
     return np.asarray(out[:len(row)], dtype=row.dtype)
 
 
-def mix_repeats(batch: np.ndarray, fraction: float, seed: tuple[int, ...], vocab_size: int, far: bool = True
+def mix_repeats(batch: np.ndarray, fraction: float, seed: tuple[int, ...], vocab_size: int, far: bool = False
                 ) -> np.ndarray:
     """Replace about `fraction` of the rows of `batch` with repeat blocks (far or near); deterministic under
     `seed`."""
