@@ -13,7 +13,7 @@ import sys
 import torch
 from transformers import AutoModelForCausalLM
 
-from agentlm.eval.induction import induction_losses
+from agentlm.eval.induction import induction_losses, max_gap
 
 GAPS = (0, 60, 120, 200, 300, 400)
 
@@ -22,7 +22,7 @@ if __name__ == "__main__":
     print("|---|---:|" + "---:|" * len(GAPS))
     for model_dir in sys.argv[1:]:
         model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, local_files_only=True)
-        first, _ = induction_losses(model)
-        repeats = [induction_losses(model, gap=g)[1] for g in GAPS
-                   if 80 + g <= model.config.max_position_embeddings]
-        print(f"| {model_dir} | {first:.2f} | " + " | ".join(f"{r:.2f}" for r in repeats) + " |", flush=True)
+        repeats = {g: induction_losses(model, gap=g) for g in GAPS if g <= max_gap(model)}
+        first = repeats[0][0]  # the first copy does not depend on the gap
+        cells = [f"{repeats[g][1]:.2f}" if g in repeats else "—" for g in GAPS]  # — : the gap does not fit
+        print(f"| {model_dir} | {first:.2f} | " + " | ".join(cells) + " |", flush=True)

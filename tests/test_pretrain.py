@@ -10,6 +10,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -303,15 +304,11 @@ class _CopyOracle(torch.nn.Module):
 
     def __init__(self, vocab: int, reach: int) -> None:
         super().__init__()
-        from types import SimpleNamespace
-
         self.config = SimpleNamespace(vocab_size=vocab, max_position_embeddings=512)
         self.reach = reach
         self.weight = torch.nn.Parameter(torch.zeros(1))
 
-    def forward(self, x: torch.Tensor):
-        from types import SimpleNamespace
-
+    def forward(self, x: torch.Tensor) -> SimpleNamespace:
         logits = torch.zeros(*x.shape, self.config.vocab_size)
         for b, row in enumerate(x.tolist()):
             for t, token in enumerate(row):

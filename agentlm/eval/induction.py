@@ -42,6 +42,11 @@ def induction_losses(model: PreTrainedModel, sequences: int = 8, length: int = 4
     return -logp[:, : length - 1].mean().item(), -logp[:, length + gap:].mean().item()
 
 
+def max_gap(model: PreTrainedModel, length: int = 40) -> int:
+    """The longest gap for which two copies of `length` tokens and the gap fit in the model's context."""
+    return model.config.max_position_embeddings - 2 * length
+
+
 def far_gap(model: PreTrainedModel, length: int = 40) -> int:
     """`FAR_GAP`, or less when the model's context is too short for two copies and that gap."""
-    return max(0, min(FAR_GAP, model.config.max_position_embeddings - 2 * length))
+    return max(0, min(FAR_GAP, max_gap(model, length)))

@@ -287,11 +287,12 @@ def pretrain(cfg: PretrainConfig) -> dict:
     while step < cfg.max_steps:
         t0 = time.perf_counter()
         copy_fraction = 1.0 if step < cfg.copy_warmup_steps else cfg.copy_fraction
+        copy_far = cfg.copy_far_from is not None and step >= cfg.copy_far_from
         micro_batches = []
         for micro in range(cfg.grad_accum):
             first = ((step * cfg.grad_accum + micro) * ddp.world + ddp.rank) * cfg.batch_size
             rows = mix_repeats(train.batch(first, cfg.batch_size), copy_fraction, (cfg.seed, first),
-                               model.config.vocab_size, far=cfg.copy_far_from is not None and step >= cfg.copy_far_from)
+                               model.config.vocab_size, far=copy_far)
             micro_batches.append(torch.from_numpy(rows).to(ddp.device))
         if engine is not None:
             loss_sum, grad_norm = zero.step(engine, micro_batches, lambda m, b: causal_lm_loss(m, b, aux_coef))
