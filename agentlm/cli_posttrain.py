@@ -105,6 +105,16 @@ def _cmd_eval_skills(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval_skills_compare(args: argparse.Namespace) -> int:
+    from agentlm.eval.seed_effects import load_reports, seed_effects, seed_effects_markdown
+
+    if args.names and len(args.names) != len(args.base):
+        raise SystemExit(f"--names: {len(args.names)} names for {len(args.base)} seeds")
+    rows = seed_effects(load_reports(args.base), load_reports(args.new), alpha=args.alpha)
+    print(json.dumps(rows, indent=2) if args.json else seed_effects_markdown(rows, args.names))
+    return 0
+
+
 def _common_training(p: argparse.ArgumentParser, *, lr: float, epochs: str | float, batch_size: int) -> None:
     p.add_argument("--model", required=True, help="model dir (ours or any Hugging Face causal LM)")
     p.add_argument("--data", required=True, help="training JSONL")
@@ -214,4 +224,19 @@ def register(data_cmds, train_cmds, groups, formatter):
     p.add_argument("--out", default=None, help="write the JSON report here")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_eval_skills)
+
+    p = ev_cmds.add_parser(
+        "skills-compare", formatter_class=formatter,
+        help="a training change judged over several seeds: paired per-row flips, what counts",
+        description="Skill reports (`agentlm eval skills --out`) of a base and a new recipe at the same seeds, in\n"
+                    "the same order. An effect counts when it is measurable (one-sided sign test, p < alpha) at one\n"
+                    "seed and goes the same way at every other.\n\nexample:\n"
+                    "  agentlm eval skills-compare --base runs/a0/eval.json runs/a100/eval.json "
+                    "--new runs/b0/eval.json runs/b100/eval.json --names 'seed 0' 'seed 100'")
+    p.add_argument("--base", nargs="+", required=True, help="the base recipe's reports, one per seed")
+    p.add_argument("--new", nargs="+", required=True, help="the new recipe's reports, same seeds, same order")
+    p.add_argument("--names", nargs="+", default=None, help="a column name per seed (default run 1, run 2, ...)")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_eval_skills_compare)
     return ev_cmds
