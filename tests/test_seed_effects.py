@@ -61,6 +61,10 @@ def test_bad_input_gets_a_clear_error(tmp_path: Path) -> None:
     bare.write_text(json.dumps({"families": {}}))
     with pytest.raises(ValueError, match="no per-row grades"):
         load_reports([bare])
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(ValueError, match="broken.json: not a JSON skill report"):
+        load_reports([broken])
 
 
 def test_cli_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

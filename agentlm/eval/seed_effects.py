@@ -6,7 +6,8 @@
 Per metric and seed, the held-out rows whose grade got better and worse give a one-sided sign test. A single
 run per side overstates the evidence (the test pairs rows, not runs; a change of seed alone moves some families
 "measurably", docs/posttrain.md, session 15), so an effect **counts** only when it is measurable (p < `alpha`)
-at one seed and goes the same way (more better rows than worse, or fewer) at every other seed.
+at one seed and goes the same way (more better rows than worse, or fewer) at every other seed. With one seed
+per side it is the plain paired sign test.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from agentlm.train.recipes.default import flat_scores, paired_flips, sign_test
 
-# The issue's headline metrics, as (label, family, metric); each is reported per language.
+# The skill targets' headline metrics, as (label, family, metric); each is reported per language.
 HEADLINE: list[tuple[str, str, str]] = [
     ("tool choice", "tool_choice", "tool_choice"),
     ("tool choice, unseen tools", "tool_choice", "tool_choice_unseen"),
@@ -38,7 +39,10 @@ def load_reports(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
     """Skill reports written by `agentlm eval skills --out`; they must carry per-row grades."""
     reports = []
     for path in paths:
-        report = json.loads(Path(path).read_text(encoding="utf-8"))
+        try:
+            report = json.loads(Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}: not a JSON skill report ({err})") from err
         if not report.get("grades"):
             raise ValueError(f"{path}: no per-row grades; write it with `agentlm eval skills --out`")
         reports.append(report)
