@@ -163,6 +163,27 @@ def test_peft_methods_train_a_fraction_of_the_weights(method: str, tiny_model: P
         assert (tmp_path / method / "adapter" / "adapter_model.safetensors").is_file()
 
 
+def test_peft_compare_starts_from_the_untrained_model_and_resumes(tiny_model: Path, skills: Path,
+                                                                   tmp_path: Path) -> None:
+    from agentlm.train.peft_compare import PeftCompareConfig, compare_methods
+
+    cfg = PeftCompareConfig(model=tiny_model, train_file=skills / "train.jsonl", test_file=skills / "test.jsonl",
+                            out_dir=tmp_path / "peft", methods=["prompt"], max_steps=2, batch_size=4, per_family=1)
+    rows = compare_methods(cfg)
+    assert [r["method"] for r in rows] == ["start", "prompt"]
+    assert rows[0]["trainable_parameters"] == 0 and rows[1]["trainable_parameters"] > 0
+    assert "| start | 0 |" in (tmp_path / "peft" / "results.md").read_text()
+    trained = (tmp_path / "peft" / "prompt" / "adapter" / "adapter_model.safetensors").stat().st_mtime_ns
+    assert compare_methods(cfg) == rows  # done rows are kept, not trained again
+    assert (tmp_path / "peft" / "prompt" / "adapter" / "adapter_model.safetensors").stat().st_mtime_ns == trained
+    cfg.max_steps = 3
+    with pytest.raises(ValueError, match="other settings"):
+        compare_methods(cfg)
+    cfg.methods = ["dora"]
+    with pytest.raises(ValueError, match="unknown method"):
+        compare_methods(cfg)
+
+
 def test_sft_refuses_invalid_data_with_line_numbers(tiny_model: Path, tmp_path: Path) -> None:
     from agentlm.train.sft import SFTStageConfig, run_sft
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agentlm.train.recipes.default import flat_scores, paired_flips, sign_test
+from agentlm.eval.paired import flat_scores, paired_flips, sign_test
 
 # The skill targets' headline metrics, as (label, family, metric); each is reported per language.
 HEADLINE: list[tuple[str, str, str]] = [

@@ -17,7 +17,6 @@ Run it with `agentlm train recipe default` (about two hours on a 2-core CPU).
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import subprocess
 import time
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentlm.eval.paired import LOWER_IS_BETTER, direction, flat_scores, paired_flips, sign_test
 from agentlm.train.common import jsonable
 
 REPO = Path(__file__).resolve().parents[3]
@@ -34,12 +34,6 @@ REPO = Path(__file__).resolve().parents[3]
 PREFERENCE_TARGETS = ["math_calc/en:accuracy", "tool_choice/en:tool_choice", "grounded_qa/en:exact_match",
                       "harmful/en:refused", "json_extract/en:valid_json",
                       "grounded_unanswerable/en:unanswerable_recognised"]
-LOWER_IS_BETTER = {"wrongly_refused"}
-
-
-def direction(metric: str) -> int:
-    """+1 when a higher value of `metric` is better, -1 when lower is better."""
-    return -1 if metric in LOWER_IS_BETTER else 1
 
 # The issue's targets on held-out data: (what, family:metric, target; None = reported only).
 TARGETS = [("tool choice", "tool_choice:tool_choice", 0.95),
@@ -267,30 +261,6 @@ def evaluate_stage(cfg: RecipeConfig, name: str, constrained: bool = False) -> d
     (path / f"{stem}.md").write_text(skills_markdown(report) + "\n")
     print(skills_markdown(report))
     return report
-
-
-def flat_scores(report: dict) -> dict[str, float]:
-    return {f"{fam}:{k}": v for fam, m in report["families"].items() for k, v in m.items() if k != "n"}
-
-
-def paired_flips(base: dict, aligned: dict) -> dict[str, tuple[int, int]]:
-    """Per metric, (examples the aligned model gets better, examples it gets worse) against the base, from
-    the reports' per-example grades (same test file, same order). Empty when a report has no grades."""
-    flips: dict[str, tuple[int, int]] = {}
-    for fam, base_rows in (base.get("grades") or {}).items():
-        rows = (aligned.get("grades") or {}).get(fam)
-        if rows is None or len(rows) != len(base_rows):
-            continue
-        for metric in {k for r in base_rows for k in r}:
-            changes = [direction(metric) * (a[metric] - b[metric]) for b, a in zip(base_rows, rows, strict=True)
-                       if metric in b and metric in a]
-            flips[f"{fam}:{metric}"] = (sum(c > 0 for c in changes), sum(c < 0 for c in changes))
-    return flips
-
-
-def sign_test(k: int, n: int) -> float:
-    """One-sided p-value of `k` or more of `n` flipped examples going one way if each way were equally likely."""
-    return sum(math.comb(n, i) for i in range(k, n + 1)) / 2**n if n else 1.0
 
 
 def compare(base: dict, aligned: dict, alpha: float = 0.05) -> dict[str, Any]:
