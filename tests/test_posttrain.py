@@ -163,6 +163,31 @@ def test_peft_methods_train_a_fraction_of_the_weights(method: str, tiny_model: P
         assert (tmp_path / method / "adapter" / "adapter_model.safetensors").is_file()
 
 
+@pytest.mark.parametrize("method", ["prompt", "prefix"])
+def test_prompt_learning_adapters_decode_like_their_forward_pass(method: str, tiny_model: Path, skills: Path,
+                                                                 tmp_path: Path) -> None:
+    """Batched, left-padded, cached decoding of a prompt/prefix-tuned model gives the tokens that a plain greedy loop
+    over the adapter's own forward pass (no cache, one prompt at a time) gives; PeftModel.generate did not."""
+    from agentlm.model.generate import DecodingConfig, generate_batch
+    from agentlm.model.soft_prompt import prompt_learning_tokens
+    from agentlm.train.sft import SFTStageConfig, run_sft
+
+    run_sft(SFTStageConfig(model=tiny_model, train_file=skills / "train.jsonl", out_dir=tmp_path / method,
+                           method=method, max_steps=2, batch_size=4, max_examples=16, lr=0.3))
+    model, tok = load_model(tmp_path / method)
+    assert prompt_learning_tokens(model) > 0
+    chats = [[{"role": "user", "content": q}] for q in ("Who are you?", "Hi", "What is 12 * 7? Show your steps.")]
+    texts, _ = generate_batch(model, tok, chats, DecodingConfig(max_new_tokens=10))
+    for chat, (text,) in zip(chats, texts, strict=True):
+        ids = tok.apply_chat_template(chat, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+        x = ids["input_ids"]
+        with torch.no_grad():
+            for _ in range(10):
+                x = torch.cat([x, model(input_ids=x, attention_mask=torch.ones_like(x)).logits[:, -1:].argmax(-1)], 1)
+        want = tok.decode(x[0, ids["input_ids"].shape[1]:].tolist(), skip_special_tokens=True)
+        assert want.startswith(text) and (text or not want), (method, text, want)
+
+
 def test_peft_compare_starts_from_the_untrained_model_and_resumes(tiny_model: Path, skills: Path,
                                                                    tmp_path: Path) -> None:
     from agentlm.train.peft_compare import PeftCompareConfig, compare_methods

@@ -29,6 +29,7 @@ from transformers import (
 
 from agentlm.model.constrained import Constraint, GrammarLogitsProcessor, grammar_processor
 from agentlm.model.shared_prefix import sample_shared_prefix, supports_shared_prefix
+from agentlm.model.soft_prompt import generate_after_prefix, prompt_learning_tokens
 
 Prompt = str | list[dict]
 STRATEGIES = ("greedy", "sample", "beam")
@@ -137,7 +138,8 @@ def generate_batch(
     kwargs = _generate_kwargs(config, tokenizer, stop_ids, grammar)
     settled = None
     if stop_when is not None:
-        settled = _Settled(stop_when, tokenizer, stop_ids, input_ids.shape[1], config.stop)
+        settled = _Settled(stop_when, tokenizer, stop_ids, input_ids.shape[1] + prompt_learning_tokens(model),
+                           config.stop)
         kwargs["stopping_criteria"] = StoppingCriteriaList([settled])
     start = time.perf_counter()
     output = _run_generate(model, input_ids, attention_mask, kwargs, config.seed)
@@ -321,13 +323,20 @@ def _run_generate(
     kwargs: dict,
     seed: int | None,
 ) -> torch.Tensor:
-    """Call `model.generate`; a seed gives reproducible sampling without touching the global RNG."""
+    """Call `model.generate` (through the adapter's virtual-token cache for prompt and prefix tuning); a seed gives
+    reproducible sampling without touching the global RNG."""
     input_ids, attention_mask = input_ids.to(model.device), attention_mask.to(model.device)
+
+    def run() -> torch.Tensor:
+        output = generate_after_prefix(model, input_ids, attention_mask, kwargs["pad_token_id"], kwargs)
+        return output if output is not None else model.generate(input_ids=input_ids, attention_mask=attention_mask,
+                                                                **kwargs)
+
     if seed is None:
-        return model.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+        return run()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return model.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+        return run()
 
 
 def _cut_at_stop(text: str, stop: list[str]) -> str:
