@@ -200,8 +200,10 @@ def test_peft_compare_starts_from_the_untrained_model_and_resumes(tiny_model: Pa
     assert "| start | 0 |" in (tmp_path / "peft" / "results.md").read_text()
     trained = (tmp_path / "peft" / "prompt" / "adapter" / "adapter_model.safetensors").stat().st_mtime_ns
     assert compare_methods(cfg) == rows  # done rows are kept, not trained again
+    cfg.methods = []
+    assert compare_methods(cfg) == rows  # rows of methods not asked for this time are kept too
     assert (tmp_path / "peft" / "prompt" / "adapter" / "adapter_model.safetensors").stat().st_mtime_ns == trained
-    cfg.max_steps = 3
+    cfg.methods, cfg.max_steps = ["prompt"], 3
     with pytest.raises(ValueError, match="other settings"):
         compare_methods(cfg)
     cfg.methods = ["dora"]

@@ -60,6 +60,7 @@ def compare_methods(cfg: PeftCompareConfig) -> list[dict[str, Any]]:
     Path(cfg.out_dir).mkdir(parents=True, exist_ok=True)
     settings_file.write_text(json.dumps(settings, indent=2))
     done = {r["method"]: r for r in json.loads(results.read_text())} if results.is_file() else {}
+    others = [r for m, r in done.items() if m not in ("start", *cfg.methods)]  # earlier calls' methods: kept
     rows = []
     for method in ["start", *cfg.methods]:
         if method in done:
@@ -80,9 +81,9 @@ def compare_methods(cfg: PeftCompareConfig) -> list[dict[str, Any]]:
                      "trainable_share": result["trainable_parameters"] / result["total_parameters"],
                      "train_seconds": result["train_seconds"], "train_loss": result["train_loss"],
                      "score": round(overall_score(report), 4), "families": report["families"]})
-        results.write_text(json.dumps(rows, indent=2))
-        Path(cfg.out_dir, "results.md").write_text(comparison_markdown(rows, cfg))
-    return rows
+        results.write_text(json.dumps(rows + others, indent=2))
+        Path(cfg.out_dir, "results.md").write_text(comparison_markdown(rows + others, cfg))
+    return rows + others
 
 
 def comparison_markdown(rows: list[dict[str, Any]], cfg: PeftCompareConfig) -> str:
