@@ -63,14 +63,15 @@ def generate_after_prefix(model: Any, input_ids: torch.Tensor, attention_mask: t
     None when `model` has no virtual tokens (the caller then uses `model.generate`). Every row is expanded here
     (`num_return_sequences`), since generate does not expand a cache it is given.
     """
-    n = int(kwargs.get("num_return_sequences") or 1)
-    if kwargs.get("num_beams", 1) > 1 and prompt_learning_tokens(model):
+    if not prompt_learning_tokens(model):
+        return None
+    if (kwargs.get("num_beams") or 1) > 1:
         raise ValueError("beam search is not supported for prompt- or prefix-tuned adapters; use greedy or sampling")
+    n = int(kwargs.get("num_return_sequences") or 1)
     if n > 1:
         input_ids, attention_mask = input_ids.repeat_interleave(n, 0), attention_mask.repeat_interleave(n, 0)
     prefix = virtual_prefix(model, input_ids.shape[0])
-    if prefix is None:
-        return None
+    assert prefix is not None
     rows, k = input_ids.shape[0], prefix.tokens
     placeholders = torch.full((rows, k), pad_id, dtype=input_ids.dtype, device=input_ids.device)
     ones = torch.ones(rows, k, dtype=attention_mask.dtype, device=attention_mask.device)
