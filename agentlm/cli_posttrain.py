@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 
@@ -89,12 +88,7 @@ def _cmd_peft_compare(args: argparse.Namespace) -> int:
     cfg = PeftCompareConfig(model=Path(args.model), train_file=Path(args.data), test_file=Path(args.test_data),
                             out_dir=Path(args.out), methods=args.methods.split(","), max_steps=args.max_steps,
                             per_family=args.per_family)
-    try:
-        rows = compare_methods(cfg)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(comparison_markdown(rows, cfg))
+    print(comparison_markdown(compare_methods(cfg), cfg))
     return 0
 
 

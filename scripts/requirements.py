@@ -51,7 +51,7 @@ def main() -> None:
     if missing:
         raise SystemExit(f"not in pyproject's requirements: {sorted(missing)}")
     keep = (lambda r: requirement_name(r) not in names) if args.bare else (lambda r: requirement_name(r) in names)
-    print("\n".join(r.split("#")[0].strip() for r in requirements if keep(r)))
+    print("\n".join(r for r in requirements if keep(r)))
 
 
 if __name__ == "__main__":

@@ -328,7 +328,7 @@ def _run_generate(
     input_ids, attention_mask = input_ids.to(model.device), attention_mask.to(model.device)
 
     def run() -> torch.Tensor:
-        output = generate_after_prefix(model, input_ids, attention_mask, kwargs["pad_token_id"], kwargs)
+        output = generate_after_prefix(model, input_ids, attention_mask, kwargs)
         return output if output is not None else model.generate(input_ids=input_ids, attention_mask=attention_mask,
                                                                 **kwargs)
 

@@ -36,11 +36,9 @@ def prompt_learning_tokens(model: Any) -> int:
 
 
 @torch.no_grad()
-def virtual_prefix(model: Any, rows: int) -> VirtualPrefix | None:
-    """The cache of `model`'s virtual tokens for `rows` rows, or None when it is not a prompt-learning adapter."""
+def virtual_prefix(model: Any, rows: int) -> VirtualPrefix:
+    """The cache of the virtual tokens of `model`, a prompt-learning adapter, for `rows` rows."""
     tokens = prompt_learning_tokens(model)
-    if not tokens:
-        return None
     kind = model.active_peft_config.peft_type.value
     if kind not in ("PROMPT_TUNING", "PREFIX_TUNING"):
         raise ValueError(f"decoding with a {kind} adapter is not supported; use prompt or prefix tuning, or LoRA")
@@ -56,7 +54,7 @@ def virtual_prefix(model: Any, rows: int) -> VirtualPrefix | None:
     return VirtualPrefix(base, cache, tokens, cache_kwarg)
 
 
-def generate_after_prefix(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, pad_id: int,
+def generate_after_prefix(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                           kwargs: dict) -> torch.Tensor | None:
     """`model.generate` for a prompt-learning adapter: the prompt ids plus new ids, like a plain model returns.
 
@@ -71,9 +69,8 @@ def generate_after_prefix(model: Any, input_ids: torch.Tensor, attention_mask: t
     if n > 1:
         input_ids, attention_mask = input_ids.repeat_interleave(n, 0), attention_mask.repeat_interleave(n, 0)
     prefix = virtual_prefix(model, input_ids.shape[0])
-    assert prefix is not None
     rows, k = input_ids.shape[0], prefix.tokens
-    placeholders = torch.full((rows, k), pad_id, dtype=input_ids.dtype, device=input_ids.device)
+    placeholders = torch.full((rows, k), kwargs["pad_token_id"], dtype=input_ids.dtype, device=input_ids.device)
     ones = torch.ones(rows, k, dtype=attention_mask.dtype, device=attention_mask.device)
     kwargs = {**kwargs, "num_return_sequences": 1, prefix.cache_kwarg: prefix.cache}
     output = prefix.base.generate(input_ids=torch.cat([placeholders, input_ids], 1),
