@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="from this step on, repeated spans land anywhere in a block (copying from far back) "
                         "instead of back to back (where induction heads form); default: never")
     p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
-                   help="bf16 autocast or fp32; auto = bf16 on GPUs and AMX CPUs, where it is faster")
+                   help="bf16 autocast or fp32; auto = bf16 where a quick measurement finds it faster")
     p.add_argument("--no-compile", action="store_true", help="skip torch.compile (faster start, slower steps)")
     p.add_argument("--deepspeed", default=None, metavar="JSON",
                    help="train through DeepSpeed ZeRO with this config (e.g. configs/deepspeed/zero2.json)")

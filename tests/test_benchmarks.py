@@ -103,3 +103,14 @@ def test_dpo_throughput(tmp_path: Path) -> None:
     assert all(len(v) == 1 and v[0]["seconds"] > 0 for v in rounds.values())
     assert result["largest_margin_difference"] < 1e-4  # same batches, same training: only the time may differ
     assert result["speedup"] > 0
+
+
+def test_precision(tmp_path: Path) -> None:
+    # one 2-step run per precision and stage; the table says which is faster and whether `auto` picked it
+    result = _run("precision", tmp_path, "--quick")
+    assert result["auto"] in ("fp32", "bf16") and result["gemm_bf16_speedup"] > 0
+    assert set(result["stages"]) == {"pretrain step", "SFT", "DPO"}
+    for stage in result["stages"].values():
+        assert set(stage["rounds"]) == {"fp32", "bf16"}
+        assert all(len(v) == 1 and v[0]["seconds"] > 0 for v in stage["rounds"].values())
+        assert stage["bf16_speedup"] > 0

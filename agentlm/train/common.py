@@ -15,16 +15,16 @@ from transformers import GenerationConfig, PreTrainedModel, TrainerCallback
 
 from agentlm.model.tokenizer import stop_token_ids
 from agentlm.train.plots import plot_loss
-from agentlm.train.pretrain import bf16_is_fast
+from agentlm.train.precision import bf16_is_fast
 
 
 def trainer_arguments(out_dir: Path, *, epochs: float, lr: float, batch_size: int, grad_accum: int,
                       max_steps: int, seed: int, precision: str, log_every: int = 10) -> dict[str, Any]:
     """Keyword arguments every TRL `*Config` takes, set for this machine.
 
-    TRL turns bf16 on by default; without AMX bf16 is slower than fp32 on a CPU, so `precision="auto"`
-    follows the hardware, as pretraining does. Checkpoints are safetensors; the last two are kept so an
-    interrupted stage resumes.
+    TRL turns bf16 on by default; on some CPUs bf16 is slower than fp32, so `precision="auto"` follows a
+    measurement (agentlm.train.precision), as pretraining does. Checkpoints are safetensors; the last two are
+    kept so an interrupted stage resumes.
     """
     bf16 = precision == "bf16" or (precision == "auto" and bf16_is_fast())
     return dict(

@@ -8,7 +8,6 @@ model as plain `save_pretrained` output plus `agentlm.json`.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
@@ -33,6 +32,7 @@ from agentlm.model.tokenizer import load_tokenizer, stop_token_ids
 from agentlm.train import zero
 from agentlm.train.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
 from agentlm.train.plots import plot_loss, read_log
+from agentlm.train.precision import bf16_is_fast
 
 
 @dataclass
@@ -56,7 +56,7 @@ class PretrainConfig:
     weight_decay: float = 0.1
     betas: tuple[float, float] = (0.9, 0.95)
     grad_clip: float = 1.0
-    precision: str = "auto"           # "bf16" autocast | "fp32" | "auto": bf16 where it is faster (AMX CPU, GPU)
+    precision: str = "auto"           # "bf16" autocast | "fp32" | "auto": bf16 where measured faster
     compile: bool = True              # torch.compile the model (the first steps pay ~30 s of compilation)
     deepspeed: Path | None = None     # a DeepSpeed JSON (ZeRO stage etc.): train through a DeepSpeed engine
     eval_interval: int = 100
@@ -91,17 +91,6 @@ class PretrainConfig:
     def bf16(self) -> bool:
         """Whether training runs under bf16 autocast."""
         return self.precision == "bf16" or (self.precision == "auto" and bf16_is_fast())
-
-
-@functools.cache
-def bf16_is_fast() -> bool:
-    """bf16 autocast pays off on GPUs with bf16 and on CPUs with AMX tiles; without AMX, MKL's fp32 GEMM wins."""
-    if torch.cuda.is_available():
-        return torch.cuda.is_bf16_supported()
-    try:
-        return "amx_bf16" in Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
 
 
 def lr_at(step: int, cfg: PretrainConfig) -> float:
