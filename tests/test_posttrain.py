@@ -65,6 +65,31 @@ def test_sft_lowers_loss_and_writes_a_loadable_model(tiny_model: Path, skills: P
     assert model.config.model_type == "llama" and "<tool_call>" in tok.get_vocab()
 
 
+def test_resumed_sft_keeps_its_log_and_counts_the_seconds_before(tiny_model: Path, skills: Path,
+                                                                  tmp_path: Path) -> None:
+    """A second call on the same folder resumes from the last checkpoint: the loss curve keeps the first part
+    and `train_seconds` counts both parts (it used to report the resumed part only)."""
+    from agentlm.train.sft import SFTStageConfig, run_sft
+
+    out = tmp_path / "sft"
+    first = run_sft(SFTStageConfig(model=tiny_model, train_file=skills / "train.jsonl", out_dir=out,
+                                   max_steps=20, batch_size=4, lr=1e-3))
+    progress = json.loads((out / "checkpoints" / "checkpoint-20" / "agentlm_progress.json").read_text())
+    assert progress["train_seconds"] == pytest.approx(first["train_seconds"], abs=0.2)
+    again = run_sft(SFTStageConfig(model=tiny_model, train_file=skills / "train.jsonl", out_dir=out,
+                                   max_steps=30, batch_size=4, lr=1e-3))
+    assert again["resumed_at_tokens"] == first["tokens"] and again["tokens"] > first["tokens"]
+    assert again["train_seconds"] > first["train_seconds"]
+    rows = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    steps = [r["step"] for r in rows if r["kind"] == "train" and "train_loss" not in r]
+    assert steps == [10, 20, 30]  # the first call's rows kept, none twice
+    seconds = [r["seconds"] for r in rows if r["kind"] == "train" and "train_loss" not in r]
+    assert seconds == sorted(seconds) and seconds[-1] > first["train_seconds"]
+    finished = run_sft(SFTStageConfig(model=tiny_model, train_file=skills / "train.jsonl", out_dir=out,
+                                      max_steps=30, batch_size=4, lr=1e-3))  # nothing left to train
+    assert finished["train_seconds"] >= again["train_seconds"] - 0.2
+
+
 @pytest.mark.parametrize("method", ["full", "lora"])
 def test_assistant_token_head_gives_trls_loss_and_gradients(method: str, tiny_model: Path, skills: Path,
                                                             tmp_path: Path) -> None:

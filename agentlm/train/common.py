@@ -51,18 +51,42 @@ def trainer_arguments(out_dir: Path, *, epochs: float, lr: float, batch_size: in
 
 
 class ProgressCallback(TrainerCallback):
-    """One line per log step: step/total, loss, tokens/s, ETA; and a JSONL log for the loss curve."""
+    """One line per log step: step/total, loss, tokens/s, ETA; and a JSONL log for the loss curve.
+
+    A run resumed from a checkpoint keeps the log up to that checkpoint (so `loss.png` shows the whole run) and
+    counts the train seconds already spent: each checkpoint records them in `PROGRESS_FILE`.
+    """
+
+    PROGRESS_FILE = "agentlm_progress.json"
 
     def __init__(self, log_path: Path, stage: str) -> None:
         self.log_path, self.stage = log_path, stage
         self.start = time.perf_counter()
+        self.seconds_before = 0.0
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_path.write_text("")
+
+    @property
+    def train_seconds(self) -> float:
+        """Train seconds of the whole run so far, the parts before a resume included."""
+        return self.seconds_before + time.perf_counter() - self.start
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.start = time.perf_counter()
         self.first_step = state.global_step
         self.first_tokens = state.num_input_tokens_seen or 0
+        kept = []
+        if state.global_step > 0 and self.log_path.is_file():  # resumed: keep the log up to the checkpoint
+            kept = [line for line in self.log_path.read_text().splitlines()
+                    if line.strip() and json.loads(line).get("step", 0) <= state.global_step]
+            progress = Path(args.output_dir) / f"checkpoint-{state.global_step}" / self.PROGRESS_FILE
+            if progress.is_file():
+                self.seconds_before = float(json.loads(progress.read_text())["train_seconds"])
+        self.log_path.write_text("".join(line + "\n" for line in kept))
+
+    def on_save(self, args, state, control, **kwargs):
+        checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if checkpoint.is_dir():
+            (checkpoint / self.PROGRESS_FILE).write_text(json.dumps({"train_seconds": self.train_seconds}))
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not logs:
@@ -75,7 +99,7 @@ class ProgressCallback(TrainerCallback):
         loss = logs.get("loss", logs.get("train_loss"))
         row = {"kind": "eval" if "eval_loss" in logs else "train", "step": state.global_step,
                "tokens": seen, "loss": loss, "val_loss": logs.get("eval_loss"),
-               "tokens_per_second": tokens / elapsed, "seconds": elapsed,
+               "tokens_per_second": tokens / elapsed, "seconds": self.seconds_before + elapsed,
                **{k: v for k, v in logs.items() if isinstance(v, int | float)}}
         with self.log_path.open("a") as f:
             f.write(json.dumps(row) + "\n")

@@ -206,7 +206,7 @@ def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
     trainer = AssistantTokenSFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(train_rows),
                                        eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
                                        processing_class=tokenizer, peft_config=peft_config(cfg, new_ids),
-                                       callbacks=[ProgressCallback(log_path, f"sft/{cfg.method}")])
+                                       callbacks=[progress := ProgressCallback(log_path, f"sft/{cfg.method}")])
     if cfg.method in ("full", "lora", "ia3"):  # prompt-learning methods build their own masks
         trainer.data_collator = CausalRightPadding(trainer.data_collator)
     trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
@@ -216,7 +216,7 @@ def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
         if resume else 0
     start = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume)
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - start  # this call's; progress.train_seconds adds the parts before a resume
     metrics = trainer.evaluate() if eval_rows else {}
 
     final = trainer.model
@@ -224,7 +224,8 @@ def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
         final = final.merge_and_unload()
     result = {"stage": "sft", "method": cfg.method, "examples": len(train_rows),
               "text_examples": cfg.text_examples, "epochs": epochs,
-              "trainable_parameters": trainable, "total_parameters": total, "train_seconds": round(seconds, 1),
+              "trainable_parameters": trainable, "total_parameters": total,
+              "train_seconds": round(progress.train_seconds, 1),
               "train_loss": trainer.state.log_history[-1].get("train_loss"),
               "eval_loss": metrics.get("eval_loss"), "tokens": trainer.state.num_input_tokens_seen,
               "tokens_per_second": round((trainer.state.num_input_tokens_seen - tokens_before) / max(seconds, 1e-9), 1),
