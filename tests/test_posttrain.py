@@ -76,6 +76,8 @@ def test_resumed_sft_keeps_its_log_and_counts_the_seconds_before(tiny_model: Pat
                                    max_steps=20, batch_size=4, lr=1e-3))
     progress = json.loads((out / "checkpoints" / "checkpoint-20" / "agentlm_progress.json").read_text())
     assert progress["train_seconds"] == pytest.approx(first["train_seconds"], abs=0.2)
+    with (out / "log.jsonl").open("a") as log:
+        log.write('{"kind": "train", "step": 2')  # a row a killed process left half-written
     again = run_sft(SFTStageConfig(model=tiny_model, train_file=skills / "train.jsonl", out_dir=out,
                                    max_steps=30, batch_size=4, lr=1e-3))
     assert again["resumed_at_tokens"] == first["tokens"] and again["tokens"] > first["tokens"]

@@ -77,7 +77,7 @@ class ProgressCallback(TrainerCallback):
         kept = []
         if state.global_step > 0 and self.log_path.is_file():  # resumed: keep the log up to the checkpoint
             kept = [line for line in self.log_path.read_text().splitlines()
-                    if line.strip() and json.loads(line).get("step", 0) <= state.global_step]
+                    if (row := _json_or_none(line)) is not None and row.get("step", 0) <= state.global_step]
             progress = Path(args.output_dir) / f"checkpoint-{state.global_step}" / self.PROGRESS_FILE
             if progress.is_file():
                 self.seconds_before = float(json.loads(progress.read_text())["train_seconds"])
@@ -107,6 +107,15 @@ class ProgressCallback(TrainerCallback):
             f"{k} {v:.4g}" for k, v in logs.items() if isinstance(v, float))[:120]
         print(f"[{self.stage}] step {state.global_step}/{state.max_steps} {shown} | "
               f"{tokens / elapsed:,.0f} tok/s | ETA {eta / 60:.1f} min", flush=True)
+
+
+def _json_or_none(line: str) -> dict | None:
+    """A log row, or None for a blank line or one a killed process left half-written."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return None
+    return row if isinstance(row, dict) else None
 
 
 def finish_model(model: PreTrainedModel, tokenizer, out_dir: Path, record: dict[str, Any],
