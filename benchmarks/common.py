@@ -35,9 +35,9 @@ def parser(doc: str | None, name: str) -> argparse.ArgumentParser:
 
 def add_precision(ap: argparse.ArgumentParser) -> None:
     """--precision for the benchmarks that compare two training heads: fp32 makes their losses equal to ~1e-6,
-    bf16 autocast (what `auto` picks on a CPU with AMX) rounds them apart."""
+    bf16 autocast (what `auto` picks where it is measured faster) rounds them apart."""
     ap.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
-                    help="auto: bf16 autocast where the CPU has AMX; fp32 makes the two heads' losses equal to ~1e-6")
+                    help="auto: bf16 autocast where measured faster; fp32 makes the two heads' losses equal to ~1e-6")
 
 
 def setup(threads: int) -> None:

@@ -86,7 +86,7 @@ def test_server_load(tmp_path: Path) -> None:
 
 
 def test_sft_throughput(tmp_path: Path) -> None:
-    # one 2-step run per head on fresh skill data; fp32, as bf16 autocast (AMX CPUs) rounds the two heads apart
+    # one 2-step run per head on fresh skill data; fp32, as bf16 autocast (where `auto` picks it) rounds the heads apart
     result = _run("sft_throughput", tmp_path, "--quick", "--precision", "fp32")
     rounds = result["rounds"]
     assert set(rounds) == {"TRL fused head", "labelled positions only"}
