@@ -15,7 +15,7 @@ from transformers import GenerationConfig, PreTrainedModel, TrainerCallback
 
 from agentlm.model.tokenizer import stop_token_ids
 from agentlm.train.plots import plot_loss
-from agentlm.train.precision import bf16_is_fast
+from agentlm.train.precision import use_bf16
 
 
 def trainer_arguments(out_dir: Path, *, epochs: float, lr: float, batch_size: int, grad_accum: int,
@@ -26,7 +26,6 @@ def trainer_arguments(out_dir: Path, *, epochs: float, lr: float, batch_size: in
     measurement (agentlm.train.precision), as pretraining does. Checkpoints are safetensors; the last two are
     kept so an interrupted stage resumes.
     """
-    bf16 = precision == "bf16" or (precision == "auto" and bf16_is_fast())
     return dict(
         output_dir=str(out_dir / "checkpoints"),
         num_train_epochs=epochs,
@@ -42,7 +41,7 @@ def trainer_arguments(out_dir: Path, *, epochs: float, lr: float, batch_size: in
         save_total_limit=2,
         report_to="none",
         seed=seed,
-        bf16=bf16,
+        bf16=use_bf16(precision),
         use_cpu=not torch.cuda.is_available(),
         dataloader_num_workers=0,
         disable_tqdm=True,  # ProgressCallback below prints tokens/s and ETA instead

@@ -45,3 +45,8 @@ def bf16_is_fast() -> bool:
     if torch.cuda.is_available():
         return torch.cuda.is_bf16_supported()
     return bf16_pays(gemm_seconds(torch.float32), gemm_seconds(torch.bfloat16))
+
+
+def use_bf16(precision: str) -> bool:
+    """Whether to train under bf16 autocast for a `precision` of "bf16", "fp32" or "auto" (measured)."""
+    return precision == "bf16" or (precision == "auto" and bf16_is_fast())

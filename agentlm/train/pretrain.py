@@ -32,7 +32,7 @@ from agentlm.model.tokenizer import load_tokenizer, stop_token_ids
 from agentlm.train import zero
 from agentlm.train.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
 from agentlm.train.plots import plot_loss, read_log
-from agentlm.train.precision import bf16_is_fast
+from agentlm.train.precision import use_bf16
 
 
 @dataclass
@@ -90,7 +90,7 @@ class PretrainConfig:
     @property
     def bf16(self) -> bool:
         """Whether training runs under bf16 autocast."""
-        return self.precision == "bf16" or (self.precision == "auto" and bf16_is_fast())
+        return use_bf16(self.precision)
 
 
 def lr_at(step: int, cfg: PretrainConfig) -> float:
