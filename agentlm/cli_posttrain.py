@@ -45,7 +45,7 @@ def _cmd_dpo(args: argparse.Namespace) -> int:
                            epochs=args.epochs, lr=args.lr, beta=args.beta, sft_weight=args.sft_weight,
                            batch_size=args.batch_size,
                            max_steps=args.max_steps, precision=args.precision, seed=args.seed,
-                           max_examples=args.max_examples))
+                           max_examples=args.max_examples, method=args.method, lora_r=args.lora_r))
     return 0
 
 
@@ -168,6 +168,9 @@ def register(data_cmds, train_cmds, groups, formatter):
     p.add_argument("--beta", type=float, default=0.1)
     p.add_argument("--sft-weight", type=float, default=0.0,
                    help="weight of an SFT loss on the chosen replies (RPO); keeps what SFT taught")
+    p.add_argument("--method", default="full", choices=["full", "lora"],
+                   help="lora: adapters on every linear layer, the model without them as reference; merged at the end")
+    p.add_argument("--lora-r", type=int, default=16)
     p.set_defaults(func=_cmd_dpo)
 
     p = train_cmds.add_parser("reward", formatter_class=formatter, help="train a reward model on preference pairs",

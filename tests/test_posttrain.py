@@ -338,6 +338,30 @@ def test_reward_model_dpo_and_grpo_run_and_report(tiny_model: Path, skills: Path
     assert record["stage"] == "rl" and record["base_model"] == str(tiny_model)
 
 
+def test_lora_dpo_trains_adapters_and_saves_a_plain_merged_model(tiny_model: Path, skills: Path,
+                                                               tmp_path: Path) -> None:
+    """`method="lora"`: only the adapters train (the model without them is the reference), and the saved model is
+    a plain checkpoint with the adapters merged in: loadable without PEFT, and different from the start."""
+    from safetensors.torch import load_file
+
+    from agentlm.train.dpo import DPOStageConfig, run_dpo
+
+    pairs = skills / "preference_train.jsonl"
+    with pytest.raises(ValueError, match="'full' or 'lora'"):
+        run_dpo(DPOStageConfig(model=tiny_model, train_file=pairs, out_dir=tmp_path / "bad", method="ia3"))
+    assert not (tmp_path / "bad").exists()
+    dpo = run_dpo(DPOStageConfig(model=tiny_model, train_file=pairs, out_dir=tmp_path / "dpo", method="lora",
+                                 lora_r=4, lr=1e-2, max_steps=2, max_examples=16, batch_size=4, sft_weight=1.0))
+    start = load_file(tiny_model / "model.safetensors")
+    merged = load_file(tmp_path / "dpo" / "model.safetensors")
+    assert dpo["method"] == "lora" and 0 < dpo["trainable_parameters"] < sum(t.numel() for t in start.values()) / 4
+    assert merged.keys() == start.keys() and not (tmp_path / "dpo" / "adapter_config.json").exists()
+    changed = [k for k in start if not torch.equal(start[k], merged[k].to(start[k].dtype))]
+    assert changed and all(k.endswith("proj.weight") for k in changed)  # LoRA layers only; norms and embeddings kept
+    record = json.loads((tmp_path / "dpo" / "agentlm.json").read_text())
+    assert record["method"] == "lora" and record["config"]["method"] == "lora"
+
+
 def test_skill_eval_grades_every_family(tiny_model: Path, skills: Path) -> None:
     from agentlm.eval.skills import evaluate_skills, skills_markdown
 

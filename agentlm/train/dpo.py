@@ -2,7 +2,9 @@
 
 Pairs come as TRL's conversational preference rows (`prompt`, `chosen`, `rejected`, optional `tools`)
 or OpenAI's DPO rows (`input`, `preferred_output`, `non_preferred_output`); both are read. On a CPU the LM
-head scores only the reply tokens (`agentlm.train.dpo_trainer`): the same loss, less work.
+head scores only the reply tokens (`agentlm.train.dpo_trainer`): the same loss, less work. `method="lora"`
+trains LoRA adapters on every linear layer and uses the model with its adapters off as the reference (no
+second copy of the weights); the adapters are merged into the saved model.
 
     run_dpo(DPOStageConfig(model="runs/sft", train_file="data/skills/preference_train.jsonl", out_dir="runs/dpo"))
 """
@@ -40,6 +42,9 @@ class DPOStageConfig:
     precision: str = "auto"
     seed: int = 0
     max_examples: int | None = None
+    method: str = "full"          # full | lora
+    lora_r: int = 16
+    lora_alpha: int = 32
 
 
 def load_preference_rows(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
@@ -58,6 +63,18 @@ def load_preference_rows(path: Path, limit: int | None = None) -> list[dict[str,
     return rows
 
 
+def lora_config(cfg: DPOStageConfig):
+    """LoRA on every linear layer for `method="lora"`; None for full fine-tuning."""
+    from peft import LoraConfig, TaskType
+
+    if cfg.method not in ("full", "lora"):
+        raise ValueError(f"DPO method must be 'full' or 'lora', got {cfg.method!r}")
+    if cfg.method == "full":
+        return None
+    return LoraConfig(task_type=TaskType.CAUSAL_LM, r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=0.0,
+                      target_modules="all-linear")
+
+
 def run_dpo(cfg: DPOStageConfig) -> dict[str, Any]:
     """Align `cfg.model` with DPO; the policy starts from, and is regularised towards, the SFT model."""
     from trl import DPOConfig
@@ -65,6 +82,7 @@ def run_dpo(cfg: DPOStageConfig) -> dict[str, Any]:
     from agentlm.train.dpo_trainer import CompactHeadDPOTrainer
 
     out = Path(cfg.out_dir)
+    peft_config = lora_config(cfg)  # a wrong method fails before anything heavy loads
     ensure_valid(Path(cfg.train_file))
     rows = load_preference_rows(Path(cfg.train_file), cfg.max_examples)
     model, tokenizer = load_model(cfg.model, dtype="float32")
@@ -77,15 +95,19 @@ def run_dpo(cfg: DPOStageConfig) -> dict[str, Any]:
                         if cfg.sft_weight > 0 else {}))
     log_path = out / "log.jsonl"
     trainer = CompactHeadDPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
-                                    processing_class=tokenizer, callbacks=[ProgressCallback(log_path, "dpo")])
+                                    processing_class=tokenizer, peft_config=peft_config,
+                                    callbacks=[ProgressCallback(log_path, f"dpo/{cfg.method}")])
+    trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
     logs = [h for h in trainer.state.log_history if "rewards/accuracies" in h]
-    result = {"stage": "dpo", "pairs": len(rows), "epochs": cfg.epochs, "train_seconds": round(seconds, 1),
+    result = {"stage": "dpo", "method": cfg.method, "pairs": len(rows), "epochs": cfg.epochs,
+              "trainable_parameters": trainable, "train_seconds": round(seconds, 1),
               "loss_type": list(args.loss_type), "loss_weights": args.loss_weights,
               "final_reward_accuracy": logs[-1]["rewards/accuracies"] if logs else None,
               "final_reward_margin": logs[-1].get("rewards/margins") if logs else None}
-    finish_model(trainer.model, tokenizer, out, {**result, "base_model": str(cfg.model), "config": cfg}, log_path)
+    final = trainer.model.merge_and_unload() if cfg.method == "lora" else trainer.model
+    finish_model(final, tokenizer, out, {**result, "base_model": str(cfg.model), "config": cfg}, log_path)
     print(json.dumps(result, indent=2))
     return result
