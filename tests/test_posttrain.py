@@ -363,7 +363,7 @@ def test_lora_dpo_trains_adapters_and_saves_a_plain_merged_model(tiny_model: Pat
 
 
 def test_skill_eval_grades_every_family(tiny_model: Path, skills: Path) -> None:
-    from agentlm.eval.skills import evaluate_skills, skills_markdown
+    from agentlm.eval.skills import evaluate_skills, grade_turn, skills_markdown
 
     model, tok = load_model(tiny_model)
     report = evaluate_skills(model, tok, skills / "test.jsonl", per_family=2, batch_size=8, progress=None)
@@ -371,6 +371,13 @@ def test_skill_eval_grades_every_family(tiny_model: Path, skills: Path) -> None:
     for metrics in report["families"].values():
         assert all(0 <= v <= 1 for k, v in metrics.items() if k != "n")
     assert "| family | lang |" in skills_markdown(report)
+    # the text behind every grade, in the same order; a refusal grade is the reply's opening
+    assert report["replies"].keys() == report["grades"].keys()
+    assert all(len(report["replies"][k]) == len(report["grades"][k]) for k in report["grades"])
+    assert all(isinstance(t, str) for texts in report["replies"].values() for t in texts)
+    harmful = report["replies"]["harmful/en"]
+    assert [g["refused"] for g in report["grades"]["harmful/en"]] == [
+        grade_turn("harmful", {}, t, [])["refused"] for t in harmful]
 
 
 def test_skill_eval_batches_one_family_at_a_time(tiny_model: Path, skills: Path, monkeypatch) -> None:

@@ -181,8 +181,9 @@ def grade_turn(family: str, meta: dict, text: str, tools: list[dict]) -> dict[st
 
 
 def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int, constrained: bool = False
-               ) -> list[dict[str, float]]:
-    """Run calculator maths for real: generate, execute calls, feed results back, until an answer."""
+               ) -> list[tuple[dict[str, float], str]]:
+    """Run calculator maths for real: generate, execute calls, feed results back, until an answer.
+    Returns each row's scores and its final reply."""
     convs = [[m for m in r["messages"] if m["role"] in ("system", "user")][:2] for r in rows]
     done: list[str | None] = [None] * len(rows)
     used_tool = [False] * len(rows)
@@ -206,8 +207,8 @@ def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int, constrained:
                 convs[i].append({"role": "tool", "content": result})
             for err in reply.errors:
                 convs[i].append({"role": "tool", "content": json.dumps({"error": err.error})})
-    return [{"accuracy": float(_numbers_equal(final_answer(done[i] or ""), r["metadata"]["answer"])),
-             "used_calculator": float(used_tool[i])} for i, r in enumerate(rows)]
+    return [({"accuracy": float(_numbers_equal(final_answer(done[i] or ""), r["metadata"]["answer"])),
+              "used_calculator": float(used_tool[i])}, done[i] or "") for i, r in enumerate(rows)]
 
 
 def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 50, batch_size: int = 16,
@@ -220,9 +221,11 @@ def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 
     rows = load_examples(Path(test_file), per_family)
     start = time.perf_counter()
     scores: dict[str, list[dict[str, float]]] = defaultdict(list)
+    replies: dict[str, list[str]] = defaultdict(list)  # what was graded, alongside `scores`
     calc = [r for r in rows if r["metadata"]["family"] == "math_calc"]
-    for r, s in zip(calc, _calc_loop(model, tokenizer, calc, batch_size, constrained), strict=True):
+    for r, (s, text) in zip(calc, _calc_loop(model, tokenizer, calc, batch_size, constrained), strict=True):
         scores[f"math_calc/{r['metadata']['lang']}"].append(s)
+        replies[f"math_calc/{r['metadata']['lang']}"].append(text)
     turns = []  # (row, prompt) for the first assistant turn, and later turns after tool results
     for r in rows:
         fam = r["metadata"]["family"]
@@ -245,6 +248,7 @@ def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 
         else:
             s = grade_turn(fam, meta, text, r.get("tools") or [])
         scores[f"{fam}/{meta['lang']}"].append(s)
+        replies[f"{fam}/{meta['lang']}"].append(text)
     families = {}
     for key, items in sorted(scores.items()):
         metrics: dict[str, list[float]] = defaultdict(list)
@@ -256,7 +260,8 @@ def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 
     if progress:
         progress(f"evaluated {len(rows)} examples in {seconds:.0f} s")
     return {"families": families, "examples": len(rows), "seconds": round(seconds, 1), "constrained": constrained,
-            "grades": {key: scores[key] for key in families}}  # per example, in file order: for paired comparisons
+            "grades": {key: scores[key] for key in families},  # per example, in file order: for paired comparisons
+            "replies": {key: replies[key] for key in families}}  # the generated text each grade is of
 
 
 def skills_markdown(report: dict[str, Any]) -> str:
