@@ -93,12 +93,13 @@ def _cmd_peft_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval_skills(args: argparse.Namespace) -> int:
-    from agentlm.eval.skills import evaluate_skills, skills_markdown
+    from agentlm.eval.skills import evaluate_skills, load_examples, skills_markdown
     from agentlm.model.loading import load_model
 
+    load_examples(Path(args.data), families=args.families)  # a wrong family name fails before the model loads
     model, tokenizer = load_model(args.model, gguf_file=args.gguf_file)
     report = evaluate_skills(model, tokenizer, Path(args.data), per_family=args.per_family,
-                             batch_size=args.batch_size, constrained=args.constrained)
+                             batch_size=args.batch_size, constrained=args.constrained, families=args.families)
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2) if args.json else skills_markdown(report))
@@ -215,12 +216,15 @@ def register(data_cmds, train_cmds, groups, formatter):
     ev = groups.add_parser("eval", help="evaluate models", formatter_class=formatter)
     ev_cmds = ev.add_subparsers(dest="command", required=True, metavar="SUITE")
     p = ev_cmds.add_parser("skills", formatter_class=formatter, help="held-out agent-skill scores of a model",
-                           description="example:\n  agentlm eval skills --model models/agentlm-small "
-                                       "--data data/skills/test.jsonl")
+                           description="examples:\n  agentlm eval skills --model models/agentlm-small "
+                                       "--data data/skills/test.jsonl\n  agentlm eval skills --model runs/dpo "
+                                       "--families harmful harmless_lookalike grounded_unanswerable")
     p.add_argument("--model", required=True)
     p.add_argument("--gguf-file", default=None)
     p.add_argument("--data", default="data/skills/test.jsonl")
     p.add_argument("--per-family", type=int, default=60)
+    p.add_argument("--families", nargs="+", default=None, metavar="FAMILY",
+                   help="evaluate only these skill families, e.g. harmful harmless_lookalike (default: all)")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--constrained", action="store_true",
                    help="decode under grammars: tool calls valid against their schemas, JSON where JSON is asked")

@@ -380,6 +380,23 @@ def test_skill_eval_grades_every_family(tiny_model: Path, skills: Path) -> None:
         grade_turn("harmful", {}, t, [])["refused"] for t in harmful]
 
 
+def test_skill_eval_runs_only_the_families_asked_for(tiny_model: Path, skills: Path, capsys) -> None:
+    from agentlm.cli import main
+    from agentlm.eval.skills import evaluate_skills, load_examples
+
+    model, tok = load_model(tiny_model)
+    report = evaluate_skills(model, tok, skills / "test.jsonl", per_family=2, batch_size=8, progress=None,
+                             families=["harmful", "harmless_lookalike"])
+    assert {k.split("/")[0] for k in report["families"]} == {"harmful", "harmless_lookalike"}
+    assert report["examples"] == sum(m["n"] for m in report["families"].values())
+    with pytest.raises(ValueError, match=r"no rows of family \['wizardry'\]; it has \[.*'harmful'"):
+        load_examples(skills / "test.jsonl", families=["harmful", "wizardry"])
+    # the CLI says so before loading the model (a path that is no model at all)
+    assert main(["eval", "skills", "--model", "/nonexistent", "--data", str(skills / "test.jsonl"),
+                 "--families", "wizardry"]) == 2
+    assert "no rows of family ['wizardry']" in capsys.readouterr().err
+
+
 def test_skill_eval_batches_one_family_at_a_time(tiny_model: Path, skills: Path, monkeypatch) -> None:
     """A batch decodes until its longest reply ends, so the first-turn batches hold one family each."""
     import agentlm.eval.skills as skill_eval

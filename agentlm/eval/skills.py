@@ -15,7 +15,7 @@ import math
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +30,24 @@ from agentlm.model.protocol import Reply, final_answer, openai_tool_calls, parse
 MAX_TOOL_ROUNDS = 6
 
 
-def load_examples(path: Path, per_family: int | None = None, lang: str | None = None) -> list[dict]:
-    """Test rows, at most `per_family` of each (family, language)."""
-    rows, seen = [], defaultdict(int)
+def load_examples(path: Path, per_family: int | None = None, lang: str | None = None,
+                  families: Sequence[str] | None = None) -> list[dict]:
+    """Test rows, at most `per_family` of each (family, language); only `families` when given (a name the file
+    does not hold is an error that lists the ones it does)."""
+    rows, seen, present = [], defaultdict(int), set()
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         meta = row.get("metadata", {})
         key = (meta.get("family"), meta.get("lang"))
-        if (lang and meta.get("lang") != lang) or (per_family and seen[key] >= per_family):
+        present.add(key[0])
+        if (lang and meta.get("lang") != lang) or (families and key[0] not in families) or (
+                per_family and seen[key] >= per_family):
             continue
         seen[key] += 1
         rows.append(row)
+    if families and (unknown := sorted(set(families) - present)):
+        raise ValueError(f"{path} has no rows of famil{'y' if len(unknown) == 1 else 'ies'} {unknown}; "
+                         f"it has {sorted(f for f in present if f)}")
     return rows
 
 
@@ -212,13 +219,15 @@ def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int, constrained:
 
 
 def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 50, batch_size: int = 16,
-                    progress: Callable[[str], None] | None = print, constrained: bool = False) -> dict[str, Any]:
+                    progress: Callable[[str], None] | None = print, constrained: bool = False,
+                    families: Sequence[str] | None = None) -> dict[str, Any]:
     """Grade a model on the held-out skill data; returns {"families": {family/lang: {metric: mean}}, ...}.
 
     `constrained` decodes under grammars (agentlm.model.constrained): tool calls valid against the row's tool
     schemas, JSON for the extraction rows; the model still chooses the tool and writes the values.
+    `families` limits the run to those skill families (e.g. ["harmful", "harmless_lookalike"]).
     """
-    rows = load_examples(Path(test_file), per_family)
+    rows = load_examples(Path(test_file), per_family, families=families)
     start = time.perf_counter()
     scores: dict[str, list[dict[str, float]]] = defaultdict(list)
     replies: dict[str, list[str]] = defaultdict(list)  # what was graded, alongside `scores`
