@@ -99,7 +99,8 @@ def _cmd_eval_skills(args: argparse.Namespace) -> int:
     load_examples(Path(args.data), families=args.families)  # a wrong family name fails before the model loads
     model, tokenizer = load_model(args.model, gguf_file=args.gguf_file)
     report = evaluate_skills(model, tokenizer, Path(args.data), per_family=args.per_family,
-                             batch_size=args.batch_size, constrained=args.constrained, families=args.families)
+                             batch_size=args.batch_size, constrained=args.constrained, families=args.families,
+                             lang=args.lang)
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2) if args.json else skills_markdown(report))
@@ -224,7 +225,8 @@ def register(data_cmds, train_cmds, groups, formatter):
     p.add_argument("--data", default="data/skills/test.jsonl")
     p.add_argument("--per-family", type=int, default=60)
     p.add_argument("--families", nargs="+", default=None, metavar="FAMILY",
-                   help="evaluate only these skill families, e.g. harmful harmless_lookalike (default: all)")
+                   help="evaluate only these skill families, e.g. harmful harmless_lookalike; None: all")
+    p.add_argument("--lang", default=None, choices=["en", "zh"], help="evaluate only this language; None: both")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--constrained", action="store_true",
                    help="decode under grammars: tool calls valid against their schemas, JSON where JSON is asked")

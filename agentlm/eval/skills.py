@@ -220,14 +220,15 @@ def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int, constrained:
 
 def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 50, batch_size: int = 16,
                     progress: Callable[[str], None] | None = print, constrained: bool = False,
-                    families: Sequence[str] | None = None) -> dict[str, Any]:
+                    families: Sequence[str] | None = None, lang: str | None = None) -> dict[str, Any]:
     """Grade a model on the held-out skill data; returns {"families": {family/lang: {metric: mean}}, ...}.
 
     `constrained` decodes under grammars (agentlm.model.constrained): tool calls valid against the row's tool
     schemas, JSON for the extraction rows; the model still chooses the tool and writes the values.
-    `families` limits the run to those skill families (e.g. ["harmful", "harmless_lookalike"]).
+    `families` limits the run to those skill families (e.g. ["harmful", "harmless_lookalike"]), `lang` to one
+    language ("en" or "zh").
     """
-    rows = load_examples(Path(test_file), per_family, families=families)
+    rows = load_examples(Path(test_file), per_family, lang=lang, families=families)
     start = time.perf_counter()
     scores: dict[str, list[dict[str, float]]] = defaultdict(list)
     replies: dict[str, list[str]] = defaultdict(list)  # what was graded, alongside `scores`
