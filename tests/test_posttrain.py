@@ -392,6 +392,7 @@ def test_skill_eval_runs_only_the_families_asked_for(tiny_model: Path, skills: P
     english = evaluate_skills(model, tok, skills / "test.jsonl", per_family=2, batch_size=8, progress=None,
                               families=["harmful"], lang="en")
     assert list(english["families"]) == ["harmful/en"]
+    assert {r["metadata"]["family"] for r in load_examples(skills / "test.jsonl", families="harmful")} == {"harmful"}
     with pytest.raises(ValueError, match=r"no rows of family \['wizardry'\]; it has \[.*'harmful'"):
         load_examples(skills / "test.jsonl", families=["harmful", "wizardry"])
     # the CLI says so before loading the model (a path that is no model at all)

@@ -34,6 +34,7 @@ def load_examples(path: Path, per_family: int | None = None, lang: str | None = 
                   families: Sequence[str] | None = None) -> list[dict]:
     """Test rows, at most `per_family` of each (family, language); only `families` when given (a name the file
     does not hold is an error that lists the ones it does)."""
+    families = [families] if isinstance(families, str) else families  # "harmful" is one family, not letters
     rows, seen, present = [], defaultdict(int), set()
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
