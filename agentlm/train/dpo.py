@@ -23,7 +23,7 @@ from agentlm.data.formats import convert
 from agentlm.data.validate import ensure_valid
 from agentlm.model.loading import load_model
 from agentlm.train.common import ProgressCallback, finish_model, trainer_arguments
-from agentlm.train.sft import _clean_message
+from agentlm.train.sft import _clean_message, all_linear_lora
 
 
 @dataclass
@@ -65,14 +65,9 @@ def load_preference_rows(path: Path, limit: int | None = None) -> list[dict[str,
 
 def lora_config(cfg: DPOStageConfig):
     """LoRA on every linear layer for `method="lora"`; None for full fine-tuning."""
-    from peft import LoraConfig, TaskType
-
     if cfg.method not in ("full", "lora"):
         raise ValueError(f"DPO method must be 'full' or 'lora', got {cfg.method!r}")
-    if cfg.method == "full":
-        return None
-    return LoraConfig(task_type=TaskType.CAUSAL_LM, r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=0.0,
-                      target_modules="all-linear")
+    return all_linear_lora(cfg.lora_r, cfg.lora_alpha) if cfg.method == "lora" else None
 
 
 def run_dpo(cfg: DPOStageConfig) -> dict[str, Any]:

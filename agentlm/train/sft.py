@@ -150,9 +150,17 @@ def dequantized_for_training(model: PreTrainedModel) -> None:
             del model.config.quantization_config
 
 
+def all_linear_lora(r: int, alpha: int, **extra: Any):
+    """LoRA on every linear layer, no dropout: the LoRA of every AgentLM training stage."""
+    from peft import LoraConfig, TaskType
+
+    return LoraConfig(task_type=TaskType.CAUSAL_LM, r=r, lora_alpha=alpha, lora_dropout=0.0,
+                      target_modules="all-linear", **extra)
+
+
 def peft_config(cfg: SFTStageConfig, new_token_ids: list[int]):
     """The PEFT config for `cfg.method` (None for full fine-tuning)."""
-    from peft import IA3Config, LoraConfig, PrefixTuningConfig, PromptTuningConfig, TaskType
+    from peft import IA3Config, PrefixTuningConfig, PromptTuningConfig, TaskType
 
     if cfg.method not in PEFT_METHODS:
         raise ValueError(f"method must be one of {PEFT_METHODS}, got {cfg.method!r}")
@@ -163,8 +171,7 @@ def peft_config(cfg: SFTStageConfig, new_token_ids: list[int]):
     if cfg.method == "lora":
         # New control tokens need trainable embedding rows (and head rows, tied or not).
         extra = {"modules_to_save": ["embed_tokens", "lm_head"], "ensure_weight_tying": True} if new_token_ids else {}
-        return LoraConfig(task_type=TaskType.CAUSAL_LM, r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=0.0,
-                          target_modules="all-linear", **extra)
+        return all_linear_lora(cfg.lora_r, cfg.lora_alpha, **extra)
     if cfg.method == "ia3":
         return IA3Config(task_type=TaskType.CAUSAL_LM, target_modules=["k_proj", "v_proj", "down_proj"],
                          feedforward_modules=["down_proj"])
