@@ -202,9 +202,12 @@ def test_corrupt_gives_a_different_assistant_message(mod, family) -> None:
 
 def test_corrupt_is_wrong_in_the_named_way() -> None:
     rng = random.Random(1)
-    for ex in batch("grounded_qa", "train", "en")[:50]:
+    abstained = 0
+    for ex in batch("grounded_qa", "train", "en")[:200]:
         _, message = grounded_qa.corrupt(ex, rng)
         assert message["content"] != f"{ex.meta['answer']} [{ex.meta['citation']}]"
+        abstained += message["content"] == NOT_IN_SOURCES["en"]
+    assert 20 <= abstained <= 80  # ~25%: saying the sources lack an answer they hold is rejected too
     for ex in batch("grounded_unanswerable", "train", "zh")[:50]:
         _, message = grounded_qa.corrupt(ex, rng)
         assert re.search(r"\[\d\]$", message["content"])  # a guess with a citation instead of NOT_IN_SOURCES

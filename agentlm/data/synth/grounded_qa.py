@@ -282,15 +282,23 @@ GENERATORS = {
 }
 
 
+# Share of answerable questions whose rejected reply is the abstention. Without it every abstention in the pairs is
+# chosen, and DPO on them taught the shipped model to abstain on answerable questions too (post-training session 19).
+ABSTAIN_REJECTED_SHARE = 0.25
+
+
 def corrupt(example: Example, rng: random.Random) -> tuple[int, dict] | None:
-    """A reply that ignores the context: a distractor's span, a wrong citation, or a guess instead of refusing."""
+    """A reply that ignores the context: a distractor's span, a wrong citation, "not in the sources" when it is
+    there, or a guess instead of saying the sources lack the answer."""
     index = len(example.messages) - 1
     if example.messages[index]["role"] != "assistant":
         return None
     meta = example.meta
     distractors = meta.get("distractor_answers") or []
     if meta.get("answerable", True):
-        if distractors and rng.random() < 0.6:
+        if example.family == "grounded_qa" and rng.random() < ABSTAIN_REJECTED_SHARE:
+            text = NOT_IN_SOURCES[example.lang]
+        elif distractors and rng.random() < 0.6:
             d = rng.choice(distractors)
             text = f"{d['answer']} [{d['citation']}]"
         else:
