@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agentlm.data.synth.build import generate as generate_examples
@@ -57,7 +58,7 @@ def test_every_finished_tool_call_names_a_listed_tool_with_schema_valid_argument
     constrained, _ = generate_batch(model, tokenizer, prompts, config,
                                     constraints=[Constraint.for_tools(r["tools"]) for r in rows])
     closed = [(t[0], r["tools"]) for t, r in zip(constrained, rows, strict=True) if "</tool_call>" in t[0]]
-    assert len(closed) >= 12, constrained  # runaway strings can hit max_new_tokens; most calls close
+    assert len(closed) == len(rows), constrained  # runaway strings are closed before max_new_tokens
     assert all(_call_is_valid(text, tools) for text, tools in closed), closed
 
 
@@ -124,3 +125,50 @@ def test_the_grammar_keeps_the_schema_property_order(chat: LocalChatModel) -> No
     text = generate_batch(model, tokenizer, ["Numbers:"], DecodingConfig(max_new_tokens=96),
                           constraints=[Constraint.for_json(schema)])[0][0][0]
     assert list(json.loads(text)) == ["zeta", "alpha"], text
+
+
+def _greedy_under_grammar(tokenizer, constraint: Constraint, favourite: list[str], max_new_tokens: int,
+                          closing: bool = True) -> str:
+    """Decode with a 'model' whose scores always rank the `favourite` tokens first (in that order): a runaway
+    writer, masked by the real grammar processor, as generate() would."""
+    from agentlm.model.constrained import grammar_processor
+
+    vocab = len(tokenizer)
+    stop_ids = [tokenizer.convert_tokens_to_ids("<|end|>")]
+    processor = grammar_processor(tokenizer, vocab, stop_ids, [constraint],
+                                  max_new_tokens=max_new_tokens if closing else None)
+    base = torch.zeros(1, vocab)
+    for rank, text in enumerate(favourite):
+        base[0, tokenizer.convert_tokens_to_ids(tokenizer.tokenize(text))[0]] = 100.0 - rank
+    out: list[int] = []
+    for _ in range(max_new_tokens):
+        token = int(processor.mask(base.clone(), [0]).argmax())
+        if token in stop_ids:
+            break
+        processor.accept(0, token)
+        out.append(token)
+    return tokenizer.decode(out)
+
+
+def test_a_runaway_reply_is_closed_before_the_budget_ends(chat: LocalChatModel) -> None:
+    """A writer that would repeat forever inside a string, a list or a number still ends with JSON that parses,
+    every required key present; without the closing reserve the same writer is cut mid-value. Free text before
+    a tool call is left alone."""
+    _, tokenizer = chat.load()
+    rest = {"name": {"type": "string"}, "size": {"type": "number"}, "ok": {"type": "boolean"}}
+    runaways = [({"type": "string"}, ["ab"]), ({"type": "number"}, ["7"]),  # a string, a number,
+                ({"type": "array", "items": {"type": "string"}}, ['"', "ab"]),  # a list of strings,
+                ({"type": "array", "items": {"type": "integer"}}, ["7", ", "]),  # a list that goes on,
+                ({"type": "array"}, ["["])]  # lists nested deeper and deeper
+    for first, favourite in runaways:
+        properties = {"first": first, **rest}
+        schema = {"type": "object", "properties": properties, "required": list(properties),
+                  "additionalProperties": False}
+        with pytest.raises(json.JSONDecodeError):  # without the reserve: cut mid-value
+            json.loads(_greedy_under_grammar(tokenizer, Constraint.for_json(schema), favourite, 96, closing=False))
+        text = _greedy_under_grammar(tokenizer, Constraint.for_json(schema), favourite, 96)
+        assert list(json.loads(text)) == list(properties), (favourite, text)
+    any_object = _greedy_under_grammar(tokenizer, Constraint.for_json(), ['"', "ab"], 48)
+    assert isinstance(json.loads(any_object), dict), any_object
+    free = _greedy_under_grammar(tokenizer, Constraint.for_tools([BUILTIN_TOOLS["calculator"]]), ["ab"], 48)
+    assert free == "ab" * 48

@@ -7,6 +7,12 @@ JSON schema, then `</tool_call>` (the same structural tags vLLM and SGLang use f
 schema (OpenAI's `json_schema`). The model still chooses: the grammar only removes the tokens that would
 make the reply invalid.
 
+Given the token budget (`max_new_tokens`), a structure still open in the budget's last tokens is closed rather
+than cut: there, among the tokens the grammar allows, a string keeps only those that end it (`"`, `"}`, ...),
+and outside strings only closing brackets are kept, else separators (`, `), else a quote (a required key or a
+string value that the next token ends). A reply that repeats itself inside a string, a list or a number then
+still parses; free text (where the grammar allows every token) is never touched.
+
     c = Constraint.for_tools([calculator_schema])
     texts, _ = generate_batch(model, tokenizer, [prompt], constraints=[c])
 """
@@ -55,6 +61,9 @@ def _compiler(tokenizer: PreTrainedTokenizerBase, vocab_size: int, stop_ids: tup
     info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size, stop_token_ids=list(stop_ids))
     return xgr.GrammarCompiler(info)
 
+
+CLOSE_TOKENS = 16         # tokens kept at the end of the budget to close what is open ...
+CLOSE_TOKENS_PER_KEY = 8  # ... and to write each required key the reply may still lack, as `, "key": ""`
 
 SAFE_INTEGER = 2**53 - 1  # JSON's safe integers: an integer without bounds cannot run on forever
 
@@ -133,21 +142,89 @@ def _compile(constraint: Constraint, tokenizer: PreTrainedTokenizerBase, vocab_s
     return compiler.compile_structural_tag(json.dumps(tag, ensure_ascii=False))
 
 
+def _packed(ids: list[int], vocab_size: int) -> torch.Tensor:
+    """Token ids as one row of an xgrammar bitmask (int32 words, bit i of word w = token 32 * w + i)."""
+    words = (vocab_size + 31) // 32
+    bits = torch.zeros(words * 32, dtype=torch.int64)
+    bits[ids] = 1
+    packed = (bits.view(words, 32) << torch.arange(32)).sum(1)
+    return torch.where(packed >= 2**31, packed - 2**32, packed).to(torch.int32)
+
+
+@dataclass(frozen=True)
+class ClosingMasks:
+    """Bitmask rows (see `_packed`) of the token kinds used to close structures before the budget runs out."""
+
+    texts: tuple[str, ...]    # each token's text, to follow how deep a reply is nested
+    in_string: torch.Tensor   # single letters no JSON literal starts with: allowed only inside a string
+    end_string: torch.Tensor  # a quote, then only closing brackets: `"`, `"}`, `"]}`
+    brackets: torch.Tensor    # only closing brackets: `}`, `]`, `}}`
+    separators: torch.Tensor  # only commas, colons and spaces: `, `, `: `
+
+
+@cache
+def closing_masks(tokenizer: PreTrainedTokenizerBase, vocab_size: int) -> ClosingMasks:
+    """The token kinds of `ClosingMasks` for this tokenizer."""
+    texts = {i: tokenizer.decode([i]) for i in range(min(vocab_size, len(tokenizer)))}
+
+    def kind(test) -> torch.Tensor:
+        return _packed([i for i, t in texts.items() if t and test(t)], vocab_size)
+
+    return ClosingMasks(texts=tuple(texts.values()),
+                        in_string=kind(lambda t: len(t) == 1 and t in "abcdghijklmopqrsuvwxyz"),
+                        end_string=kind(lambda t: t[0] == '"' and set(t[1:]) <= set("]}")),
+                        brackets=kind(lambda t: set(t) <= set("]}")),
+                        separators=kind(lambda t: set(t) <= set(",: ")))
+
+
+class Nesting:
+    """How many brackets a JSON text has open (those inside strings do not count), fed piece by piece."""
+
+    def __init__(self) -> None:
+        self.depth, self.in_string, self.escaped = 0, False, False
+
+    def feed(self, text: str) -> None:
+        for ch in text:
+            if self.in_string:
+                if self.escaped:
+                    self.escaped = False
+                elif ch == "\\":
+                    self.escaped = True
+                elif ch == '"':
+                    self.in_string = False
+            elif ch == '"':
+                self.in_string = True
+            elif ch in "[{":
+                self.depth += 1
+            elif ch in "]}":
+                self.depth = max(0, self.depth - 1)
+
+
 class GrammarLogitsProcessor(LogitsProcessor):
     """Mask, row by row, the tokens a row's grammar forbids; rows without a grammar are left alone.
 
     `grammars` holds one entry per generated row (prompts x completions). Single use: one per generate call.
+    With the `closing` masks (`closing_masks`) and, per row, the step `close_from` at which its reserve begins
+    (`closing_reserve`; one step earlier per open bracket), structures still open from then on are closed: see
+    the module docstring.
     """
 
-    def __init__(self, grammars: list[Any | None], prefixes: list[str]) -> None:
+    def __init__(self, grammars: list[Any | None], prefixes: list[str], closing: ClosingMasks | None = None,
+                 close_from: list[int | None] | None = None) -> None:
         import xgrammar as xgr
 
         self.xgr = xgr
+        self.step = 0
+        self.closing = closing
+        self.close_from = close_from if closing is not None and close_from else [None] * len(grammars)
+        self.nesting = [Nesting() for _ in grammars]
+        self.structured = [False] * len(grammars)  # the row's last token was masked by its grammar
         self.matchers: list[Any | None] = []
         for grammar, prefix in zip(grammars, prefixes, strict=True):
             matcher = xgr.GrammarMatcher(grammar) if grammar is not None else None
             if matcher is not None and prefix and not matcher.accept_string(prefix):
                 raise ValueError(f"the reply's prefill {prefix!r} does not fit its grammar")
+            self.nesting[len(self.matchers)].feed(prefix)
             self.matchers.append(matcher)
         self.vocab_size = next(g.tokenizer_info.vocab_size for g in grammars if g is not None)
         self.bitmask = xgr.allocate_token_bitmask(len(grammars), self.vocab_size)
@@ -158,6 +235,8 @@ class GrammarLogitsProcessor(LogitsProcessor):
         matcher = self.matchers[row]
         if matcher is not None and not matcher.is_terminated() and not matcher.accept_token(token):
             self.matchers[row] = None  # cannot happen with masked logits; never crash a whole batch on it
+        if self.structured[row] and token < len(self.closing.texts):
+            self.nesting[row].feed(self.closing.texts[token])
 
     def mask(self, scores: torch.FloatTensor, rows: list[int] | range) -> torch.FloatTensor:
         """Mask, in place, scores whose j-th line belongs to row `rows[j]`."""
@@ -166,9 +245,25 @@ class GrammarLogitsProcessor(LogitsProcessor):
             matcher = self.matchers[row]
             if matcher is not None and not matcher.is_terminated():
                 matcher.fill_next_token_bitmask(self.bitmask, j)
+                if (close_from := self.close_from[row]) is None:
+                    continue
+                self.structured[row] = not bool((self.bitmask[j] == -1).all())  # free text allows every token
+                if self.structured[row] and self.step >= close_from - self.nesting[row].depth:
+                    self._close(j)
         self.xgr.apply_token_bitmask_inplace(scores, self.bitmask[: len(rows)],
                                              vocab_size=min(self.vocab_size, scores.shape[-1]))
+        self.step += 1
         return scores
+
+    def _close(self, j: int) -> None:
+        """Narrow line `j` of the bitmask to tokens that close what is open."""
+        allowed, masks = self.bitmask[j], self.closing
+        inside = bool((allowed & masks.in_string).any())
+        for keep in (masks.end_string,) if inside else (masks.brackets, masks.separators, masks.end_string):
+            narrowed = allowed & keep
+            if bool(narrowed.any()):
+                self.bitmask[j] = narrowed
+                return
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         if input_ids.shape[0] != len(self.matchers):
@@ -181,12 +276,29 @@ class GrammarLogitsProcessor(LogitsProcessor):
 
 
 def grammar_processor(tokenizer: PreTrainedTokenizerBase, vocab_size: int, stop_ids: list[int],
-                      constraints: list[Constraint | None], n: int = 1) -> GrammarLogitsProcessor | None:
-    """The logits processor enforcing `constraints` (one per prompt, `n` rows each), or None if there are none."""
+                      constraints: list[Constraint | None], n: int = 1, max_new_tokens: int | None = None
+                      ) -> GrammarLogitsProcessor | None:
+    """The logits processor enforcing `constraints` (one per prompt, `n` rows each), or None if there are none;
+    with `max_new_tokens`, it closes open structures before the budget runs out."""
     if not any(constraints):
         return None
     grammars, prefixes = [], []
     for c in constraints:  # compile_constraint is cached: a repeated constraint is compiled once
         grammars += [compile_constraint(c, tokenizer, vocab_size, stop_ids) if c is not None else None] * n
         prefixes += [c.prefix if c is not None else ""] * n
-    return GrammarLogitsProcessor(grammars, prefixes)
+    if not max_new_tokens:
+        return GrammarLogitsProcessor(grammars, prefixes)
+    close_from = [max_new_tokens - closing_reserve(c, max_new_tokens) if c is not None else None
+                  for c in constraints for _ in range(n)]
+    return GrammarLogitsProcessor(grammars, prefixes, closing_masks(tokenizer, vocab_size), close_from)
+
+
+def closing_reserve(constraint: Constraint, max_new_tokens: int) -> int:
+    """How many of the budget's last tokens are kept to close a reply's open structure (at most half the budget):
+    `CLOSE_TOKENS`, and `CLOSE_TOKENS_PER_KEY` for each required key of the schema (of the tool with the most)."""
+    if constraint.json_schema:
+        schemas = [{} if constraint.json_schema is True else json.loads(constraint.json_schema)]
+    else:
+        schemas = [_tool_name_and_parameters(json.loads(t))[1] for t in constraint.tools]
+    keys = max((len(s.get("required") or []) for s in schemas), default=0)
+    return min(CLOSE_TOKENS + CLOSE_TOKENS_PER_KEY * keys, max_new_tokens // 2)

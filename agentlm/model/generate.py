@@ -282,7 +282,7 @@ def _grammar(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, stop_id
     if config.strategy == "beam":
         raise ValueError("constrained decoding works with greedy decoding or sampling, not beam search")
     vocab_size = model.get_output_embeddings().weight.shape[0]
-    return grammar_processor(tokenizer, vocab_size, stop_ids, constraints, config.n)
+    return grammar_processor(tokenizer, vocab_size, stop_ids, constraints, config.n, config.max_new_tokens)
 
 
 def _generate_kwargs(config: DecodingConfig, tokenizer: PreTrainedTokenizerBase, stop_ids: list[int],
