@@ -57,9 +57,10 @@ def test_every_finished_tool_call_names_a_listed_tool_with_schema_valid_argument
     config = DecodingConfig(max_new_tokens=128)
     constrained, _ = generate_batch(model, tokenizer, prompts, config,
                                     constraints=[Constraint.for_tools(r["tools"]) for r in rows])
-    closed = [(t[0], r["tools"]) for t, r in zip(constrained, rows, strict=True) if "</tool_call>" in t[0]]
-    assert len(closed) == len(rows), constrained  # runaway strings are closed before max_new_tokens
-    assert all(_call_is_valid(text, tools) for text, tools in closed), closed
+    calls = [(t[0], r["tools"]) for t, r in zip(constrained, rows, strict=True) if "<tool_call>" in t[0]]
+    assert len(calls) >= 12, constrained  # the model answers most of these requests with a call
+    assert all("</tool_call>" in text for text, _ in calls), calls  # runaway values are closed before the budget
+    assert all(_call_is_valid(text, tools) for text, tools in calls), calls
 
 
 def test_bound_tools_are_enforced_and_a_forced_choice_starts_inside_the_grammar(chat: LocalChatModel) -> None:

@@ -110,7 +110,7 @@ class RecipeConfig:
     sft_steps: int = 1000           # x 16 examples: ~0.85 epoch of skills + text rows per pass
     sft_passes: list[SFTPass] = field(default_factory=default_sft_passes)
     sft_text_examples: int = 3000   # corpus continuation rows mixed in, so SFT keeps language modelling
-    eval_per_family: int = 200       # every held-out example (<= 159 per family): 1 example < 1 point
+    eval_per_family: int | None = None  # None: every held-out example (at most 228 of a family and language)
     rl_steps: int = 80               # x 8 completions; 20 steps (session 7-8) moved little or nothing measurable
     dpo_pairs: int = 800
     dpo_lr: float = 1e-5             # 5e-5 (2e-5) cost grounded answers and Chinese refusals; chosen on a val split
