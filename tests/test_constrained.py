@@ -129,12 +129,13 @@ def test_the_grammar_keeps_the_schema_property_order(chat: LocalChatModel) -> No
 
 
 def _greedy_under_grammar(tokenizer, constraint: Constraint, favourite: list[str], max_new_tokens: int,
-                          closing: bool = True) -> str:
+                          closing: bool = True, padded_rows: int = 0) -> str:
     """Decode with a 'model' whose scores always rank the `favourite` tokens first (in that order): a runaway
-    writer, masked by the real grammar processor, as generate() would."""
+    writer, masked by the real grammar processor, as generate() would. `padded_rows`: embedding rows beyond the
+    tokenizer's tokens, as many models have."""
     from agentlm.model.constrained import grammar_processor
 
-    vocab = len(tokenizer)
+    vocab = len(tokenizer) + padded_rows
     stop_ids = [tokenizer.convert_tokens_to_ids("<|end|>")]
     processor = grammar_processor(tokenizer, vocab, stop_ids, [constraint],
                                   max_new_tokens=max_new_tokens if closing else None)
@@ -171,5 +172,9 @@ def test_a_runaway_reply_is_closed_before_the_budget_ends(chat: LocalChatModel) 
         assert list(json.loads(text)) == list(properties), (favourite, text)
     any_object = _greedy_under_grammar(tokenizer, Constraint.for_json(), ['"', "ab"], 48)
     assert isinstance(json.loads(any_object), dict), any_object
-    free = _greedy_under_grammar(tokenizer, Constraint.for_tools([BUILTIN_TOOLS["calculator"]]), ["ab"], 48)
-    assert free == "ab" * 48
+    for padded_rows in (0, 8):
+        calculator = Constraint.for_tools([BUILTIN_TOOLS["calculator"]])
+        free = _greedy_under_grammar(tokenizer, calculator, ["ab"], 48, padded_rows=padded_rows)
+        assert free == "ab" * 48, padded_rows
+        padded = _greedy_under_grammar(tokenizer, Constraint.for_json(schema), ["ab"], 96, padded_rows=padded_rows)
+        assert list(json.loads(padded)) == list(schema["properties"]), padded

@@ -156,6 +156,8 @@ class ClosingMasks:
     """Bitmask rows (see `_packed`) of the token kinds used to close structures before the budget runs out."""
 
     texts: tuple[str, ...]    # each token's text, to follow how deep a reply is nested
+    newline: torch.Tensor     # a line break: allowed in free text, never inside JSON (strings included)
+    ordinary: torch.Tensor    # every token of the tokenizer: free text allows them all
     in_string: torch.Tensor   # single letters no JSON literal starts with: allowed only inside a string
     end_string: torch.Tensor  # a quote, then only closing brackets: `"`, `"}`, `"]}`
     brackets: torch.Tensor    # only closing brackets: `}`, `]`, `}}`
@@ -170,7 +172,7 @@ def closing_masks(tokenizer: PreTrainedTokenizerBase, vocab_size: int) -> Closin
     def kind(test) -> torch.Tensor:
         return _packed([i for i, t in texts.items() if t and test(t)], vocab_size)
 
-    return ClosingMasks(texts=tuple(texts.values()),
+    return ClosingMasks(texts=tuple(texts.values()), newline=kind(lambda t: t == "\n"), ordinary=kind(lambda t: True),
                         in_string=kind(lambda t: len(t) == 1 and t in "abcdghijklmopqrsuvwxyz"),
                         end_string=kind(lambda t: t[0] == '"' and set(t[1:]) <= set("]}")),
                         brackets=kind(lambda t: set(t) <= set("]}")),
@@ -247,13 +249,21 @@ class GrammarLogitsProcessor(LogitsProcessor):
                 matcher.fill_next_token_bitmask(self.bitmask, j)
                 if (close_from := self.close_from[row]) is None:
                     continue
-                self.structured[row] = not bool((self.bitmask[j] == -1).all())  # free text allows every token
+                self.structured[row] = not self._free_text(j)
                 if self.structured[row] and self.step >= close_from - self.nesting[row].depth:
                     self._close(j)
         self.xgr.apply_token_bitmask_inplace(scores, self.bitmask[: len(rows)],
                                              vocab_size=min(self.vocab_size, scores.shape[-1]))
         self.step += 1
         return scores
+
+    def _free_text(self, j: int) -> bool:
+        """Whether line `j` of the bitmask is free text (before a tool call): a line break is allowed, or, for a
+        tokenizer without one, every token is (the model may have more embedding rows than tokens)."""
+        allowed, masks = self.bitmask[j], self.closing
+        if bool(masks.newline.any()):
+            return bool((allowed & masks.newline).any())
+        return bool(((allowed & masks.ordinary) == masks.ordinary).all())
 
     def _close(self, j: int) -> None:
         """Narrow line `j` of the bitmask to tokens that close what is open."""
