@@ -11,7 +11,7 @@ Given the token budget (`max_new_tokens`), a structure still open in the budget'
 than cut: there, among the tokens the grammar allows, a string keeps only those that end it (`"`, `"}`, ...),
 and outside strings only closing brackets are kept, else separators (`, `), else a quote (a required key or a
 string value that the next token ends). A reply that repeats itself inside a string, a list or a number then
-still parses; free text (where the grammar allows every token) is never touched.
+still parses; free text before a tool call (where the grammar allows a line break) is never touched.
 
     c = Constraint.for_tools([calculator_schema])
     texts, _ = generate_batch(model, tokenizer, [prompt], constraints=[c])
