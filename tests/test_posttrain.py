@@ -441,6 +441,27 @@ def test_grader_scores_reference_replies_as_correct(skills: Path) -> None:
         assert not bad, (fam, meta, first, bad)
 
 
+def test_plan_grader_tells_a_needed_first_call_from_the_format_alone() -> None:
+    """A plan that calls the weather tool for a place the request never named has the format, not the call;
+    the second needed call first is right (a plan may start with either)."""
+    from agentlm.eval.skills import grade_turn
+
+    meta = {"tools": ["get_weather", "get_weather"],
+            "calls": [{"name": "get_weather", "arguments": {"location": "索贝城"}},
+                      {"name": "get_weather", "arguments": {"location": "塔杰堡"}}]}
+
+    def reply(place: str) -> str:
+        return ("计划：\n1. 用 get_weather 查询天气。\n2. 比较两地气温。\n"
+                f'<tool_call>{{"name": "get_weather", "arguments": {{"location": "{place}"}}}}</tool_call>')
+
+    wrong, second = grade_turn("plan_execute", meta, reply("新罡"), []), grade_turn("plan_execute", meta,
+                                                                                     reply("塔杰堡"), [])
+    assert wrong == {"plan_and_first_call": 1.0, "first_call_needed": 0.0}
+    assert second == {"plan_and_first_call": 1.0, "first_call_needed": 1.0}
+    no_call = grade_turn("plan_execute", {"tools": [], "calls": []}, "计划：\n1. 想一想。", [])
+    assert no_call == {"plan_and_first_call": 1.0, "first_call_needed": 1.0}
+
+
 def test_continuation_rows_cut_real_corpus_text(small_corpus: Path) -> None:
     from agentlm.data.continuation import continuation_rows
     from agentlm.data.corpus import iter_corpus_texts

@@ -25,6 +25,7 @@ HEADLINE: list[tuple[str, str, str]] = [
     ("tool choice, unseen tools", "tool_choice", "tool_choice_unseen"),
     ("valid tool call", "tool_choice", "valid_call"),
     ("plan with a first call", "plan_execute", "plan_and_first_call"),
+    ("plan's first call is a needed one", "plan_execute", "first_call_needed"),
     ("valid JSON", "json_extract", "valid_json"),
     ("unanswerable recognised", "grounded_unanswerable", "unanswerable_recognised"),
     ("harmful refused", "harmful", "refused"),

@@ -185,6 +185,12 @@ def grade_turn(family: str, meta: dict, text: str, tools: list[dict]) -> dict[st
     elif family == "plan_execute":
         s["plan_and_first_call"] = bool(re.search(r"(Plan|计划)", reply.content)) and (
             bool(reply.tool_calls) == bool(meta.get("tools")))
+        # The format alone passes a plan that calls the tool for a city the request never named.
+        needed = meta.get("calls") or []
+        first = reply.tool_calls[0] if reply.tool_calls else None
+        s["first_call_needed"] = (first is not None and any(
+            first.name == c["name"] and _args_match(first.arguments, c["arguments"]) for c in needed)
+            if needed else first is None)
     return {k: float(v) for k, v in s.items()}
 
 
