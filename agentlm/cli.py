@@ -40,12 +40,8 @@ def _cmd_build_corpus(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from agentlm.data.validate import report_markdown, validate_file
 
-    tokenizer = None
-    if args.tokenizer:  # no default tokenizer is shipped yet: without one, token statistics are skipped
-        from agentlm.model.tokenizer import load_tokenizer
-
-        tokenizer = load_tokenizer(args.tokenizer)
-    report = validate_file(args.file, tokenizer=tokenizer, context_limit=args.context, fmt=args.format,
+    # A directory, not a loaded tokenizer: from a model directory the limit is the model's context window.
+    report = validate_file(args.file, tokenizer=args.tokenizer, context_limit=args.context, fmt=args.format,
                            tokens_per_second=args.tokens_per_second)
     print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if args.json else report_markdown(report))
     return 0 if report.ok else 1
@@ -154,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "  agentlm data validate data/dpo/train.jsonl --tokenizer runs/tokenizer --context 512")
     p.add_argument("file", help="JSONL file: chat, prompt_completion, preference (TRL) or openai_dpo rows")
     p.add_argument("--tokenizer", default=None, help="tokenizer directory; without one, token statistics are skipped")
-    p.add_argument("--context", type=int, default=None, help="context limit in tokens; None: the tokenizer's")
+    p.add_argument("--context", type=int, default=None,
+                   help="context limit in tokens; None: the model's (--tokenizer a model directory), else the "
+                        "tokenizer's")
     p.add_argument("--format", default=None, choices=["chat", "prompt_completion", "preference", "openai_dpo"],
                    help="expected format; None: that of most rows")
     p.add_argument("--tokens-per-second", type=float, default=2000.0,

@@ -308,3 +308,16 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["data", "validate", str(bad), "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] is False and out["errors"][0]["line"] == 2 and out["errors"][0]["code"] == "malformed_json"
+
+
+def test_cli_takes_the_context_limit_from_the_model_directory(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """With --tokenizer a model directory, examples longer than the model's context (512 tokens for the
+    shipped model, whose tokenizer alone says 1024) are reported as over it."""
+    model = Path(__file__).resolve().parents[1] / "models" / "agentlm-small"
+    context = json.loads((model / "config.json").read_text())["max_position_embeddings"]
+    path = write_lines(tmp_path / "long.jsonl", [chat("Tell me about the weather. " * 120, "Rain."), chat()])
+    assert main(["data", "validate", str(path), "--tokenizer", str(model), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)["stats"]
+    assert stats["context_limit"] == context
+    assert stats["n_over_context"] == 1 and stats["tokens_total"]["max"] > context
