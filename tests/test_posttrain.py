@@ -518,7 +518,20 @@ def test_recipe_sft_passes_on_fresh_data_are_generated_once_with_their_mix(tmp_p
     assert share(plain, "family", "harmful") < 0.08 < 0.15 < share(safety, "family", "harmful")
     assert share(plain, "lang", "zh") < 0.35 < share(safety, "lang", "zh")
     before = safety.stat().st_mtime_ns
-    assert sft_pass_data(cfg, SFTPass(3e-4, data_seed=2)) == safety and safety.stat().st_mtime_ns == before
+    same = SFTPass(1e-4, data_seed=2, zh_share=0.5, mix={"harmful": 0.3})
+    assert sft_pass_data(cfg, same) == safety and safety.stat().st_mtime_ns == before
+
+    # another mix for the same seed is an error, not the old data reused; nothing is overwritten
+    with pytest.raises(ValueError, match="other examples than this SFT pass asks for"):
+        sft_pass_data(cfg, SFTPass(3e-4, data_seed=2))
+    assert safety.stat().st_mtime_ns == before
+    # a file from before the spec records: adopted when it is what the pass generates, refused when not
+    (tmp_path / "skills" / "train-s1.spec.json").unlink()
+    assert sft_pass_data(cfg, SFTPass(3e-4, data_seed=1)) == plain
+    (tmp_path / "skills" / "train-s2.spec.json").unlink()
+    with pytest.raises(ValueError, match="move it away"):
+        sft_pass_data(cfg, SFTPass(3e-4, data_seed=2))
+    assert sft_pass_data(cfg, same) == safety and safety.stat().st_mtime_ns == before
 
 
 def test_alignment_rule_needs_evidence_for_gains_and_losses() -> None:

@@ -60,7 +60,8 @@ class SFTPass:
     """One SFT pass: `sft_steps` steps, a fresh cosine cycle at `lr` from the previous pass's model.
 
     `data_seed` None trains on the recipe's skill data; a seed trains on fresh examples of the same generators
-    (train split, `zh_share` Chinese, DEFAULT_MIX updated with `mix`), written next to it as `train-s<seed>.jsonl`.
+    (train split, `zh_share` Chinese, DEFAULT_MIX updated with `mix`), written next to it as `train-s<seed>.jsonl`
+    (with what it was generated from in `train-s<seed>.spec.json`).
     """
     lr: float
     data_seed: int | None = None
@@ -187,16 +188,34 @@ def stage_skills(cfg: RecipeConfig) -> dict:
 
 
 def sft_pass_data(cfg: RecipeConfig, spec: SFTPass) -> Path:
-    """The training file of one SFT pass, generated the first time it is needed."""
+    """The training file of one SFT pass, generated the first time it is needed.
+
+    What it was generated from goes next to it (`train-s<seed>.spec.json`), so a pass whose mix, share or size
+    changed since is an error rather than a silent reuse of the old data. A file from before these records is
+    adopted when it holds exactly what the pass would generate."""
     from agentlm.data.formats import write_jsonl
     from agentlm.data.synth.build import DEFAULT_MIX, generate
 
     if spec.data_seed is None:
         return cfg.skills_dir / "train.jsonl"
     path = cfg.skills_dir / f"train-s{spec.data_seed}.jsonl"
-    if not path.is_file():
-        rows = generate("train", cfg.n_train, spec.data_seed, spec.zh_share, {**DEFAULT_MIX, **spec.mix})
-        write_jsonl(path, [e.to_json() for e in rows])
+    record = path.with_name(f"train-s{spec.data_seed}.spec.json")
+    wanted = {"split": "train", "n": cfg.n_train, "seed": spec.data_seed, "zh_share": spec.zh_share,
+              "mix": {**DEFAULT_MIX, **spec.mix}}
+    mismatch = (f"{path} holds other examples than this SFT pass asks for ({wanted}); move it away to "
+                "generate the pass's own, or give the pass another data_seed")
+    if path.is_file() and record.is_file():
+        if json.loads(record.read_text(encoding="utf-8")) != wanted:
+            raise ValueError(mismatch)
+        return path
+    rows = [e.to_json() for e in generate("train", cfg.n_train, spec.data_seed, spec.zh_share, wanted["mix"])]
+    if path.is_file():
+        with path.open(encoding="utf-8") as f:
+            if [json.loads(line) for line in f if line.strip()] != rows:
+                raise ValueError(mismatch)
+    else:
+        write_jsonl(path, rows)
+    record.write_text(json.dumps(wanted, indent=2), encoding="utf-8")
     return path
 
 
