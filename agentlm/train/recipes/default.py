@@ -193,7 +193,7 @@ def sft_pass_data(cfg: RecipeConfig, spec: SFTPass) -> Path:
     What it was generated from goes next to it (`train-s<seed>.spec.json`), so a pass whose mix, share or size
     changed since is an error rather than a silent reuse of the old data. A file from before these records is
     adopted when it holds exactly what the pass would generate."""
-    from agentlm.data.formats import write_jsonl
+    from agentlm.data.formats import read_jsonl, write_jsonl
     from agentlm.data.synth.build import DEFAULT_MIX, generate
 
     if spec.data_seed is None:
@@ -210,9 +210,8 @@ def sft_pass_data(cfg: RecipeConfig, spec: SFTPass) -> Path:
         return path
     rows = [e.to_json() for e in generate("train", cfg.n_train, spec.data_seed, spec.zh_share, wanted["mix"])]
     if path.is_file():
-        with path.open(encoding="utf-8") as f:
-            if [json.loads(line) for line in f if line.strip()] != rows:
-                raise ValueError(mismatch)
+        if [row for _, row in read_jsonl(path)] != rows:
+            raise ValueError(mismatch)
     else:
         write_jsonl(path, rows)
     record.write_text(json.dumps(wanted, indent=2), encoding="utf-8")
