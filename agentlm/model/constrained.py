@@ -157,6 +157,7 @@ class ClosingMasks:
 
     texts: tuple[str, ...]    # each token's text, to follow how deep a reply is nested
     newline: torch.Tensor     # a line break: allowed in free text, never inside JSON (strings included)
+    has_newline: bool         # whether the tokenizer has a line-break token at all
     ordinary: torch.Tensor    # every token of the tokenizer: free text allows them all
     in_string: torch.Tensor   # single letters no JSON literal starts with: allowed only inside a string
     end_string: torch.Tensor  # a quote, then only closing brackets: `"`, `"}`, `"]}`
@@ -172,7 +173,9 @@ def closing_masks(tokenizer: PreTrainedTokenizerBase, vocab_size: int) -> Closin
     def kind(test) -> torch.Tensor:
         return _packed([i for i, t in texts.items() if t and test(t)], vocab_size)
 
-    return ClosingMasks(texts=tuple(texts.values()), newline=kind(lambda t: t == "\n"), ordinary=kind(lambda t: True),
+    newline = kind(lambda t: t == "\n")
+    return ClosingMasks(texts=tuple(texts.values()), newline=newline, has_newline=bool(newline.any()),
+                        ordinary=kind(lambda t: True),
                         in_string=kind(lambda t: len(t) == 1 and t in "abcdghijklmopqrsuvwxyz"),
                         end_string=kind(lambda t: t[0] == '"' and set(t[1:]) <= set("]}")),
                         brackets=kind(lambda t: set(t) <= set("]}")),
@@ -261,7 +264,7 @@ class GrammarLogitsProcessor(LogitsProcessor):
         """Whether line `j` of the bitmask is free text (before a tool call): a line break is allowed, or, for a
         tokenizer without one, every token is (the model may have more embedding rows than tokens)."""
         allowed, masks = self.bitmask[j], self.closing
-        if bool(masks.newline.any()):
+        if masks.has_newline:
             return bool((allowed & masks.newline).any())
         return bool(((allowed & masks.ordinary) == masks.ordinary).all())
 
