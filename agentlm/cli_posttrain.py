@@ -30,7 +30,8 @@ def _cmd_sft(args: argparse.Namespace) -> int:
     run_sft(SFTStageConfig(model=Path(args.model), train_file=Path(args.data), out_dir=Path(args.out),
                            eval_file=Path(args.eval_data) if args.eval_data else None, gguf_file=args.gguf_file,
                            method=args.method, epochs=epochs, lr=args.lr, batch_size=args.batch_size,
-                           grad_accum=args.grad_accum, max_length=args.max_length, max_steps=args.max_steps,
+                           grad_accum=args.grad_accum, sampling=args.sampling, max_length=args.max_length,
+                           max_steps=args.max_steps,
                            lora_r=args.lora_r, precision=args.precision, seed=args.seed,
                            max_examples=args.max_examples,
                            text_corpus=Path(args.text_corpus) if args.text_corpus else None,
@@ -156,6 +157,9 @@ def register(data_cmds, train_cmds, groups, formatter):
     p.add_argument("--gguf-file", default=None)
     p.add_argument("--method", default="full", choices=["full", "lora", "ia3", "prefix", "prompt"])
     p.add_argument("--grad-accum", type=int, default=1)
+    p.add_argument("--sampling", default="group_by_length", choices=["group_by_length", "batch_rebalance", "random"],
+                   help="how examples become batches: length-sorted runs of steps, or random examples every "
+                        "optimizer step split by length into --grad-accum micro-batches (batch_rebalance), or random")
     p.add_argument("--max-length", type=int, default=512)
     p.add_argument("--lora-r", type=int, default=16)
     p.add_argument("--text-corpus", default=None,

@@ -238,6 +238,37 @@ def test_peft_compare_starts_from_the_untrained_model_and_resumes(tiny_model: Pa
         compare_methods(cfg)
 
 
+def test_sft_batch_rebalance_draws_every_step_at_random_in_length_sorted_micro_batches(
+        tiny_model: Path, skills: Path, tmp_path: Path, monkeypatch) -> None:
+    """`sampling="batch_rebalance"`: each optimizer step takes batch_size x grad_accum examples, split into
+    grad_accum micro-batches of varying size (long rows in small ones), never a row twice in an epoch."""
+    from agentlm.train.sft import SFTStageConfig, run_sft
+    from agentlm.train.sft_trainer import AssistantTokenSFTTrainer
+
+    seen: list[tuple[int, int]] = []  # (rows, padded length) of every micro-batch
+    original = AssistantTokenSFTTrainer.compute_loss
+
+    def recording(self, model, inputs, *args, **kwargs):
+        if model.training:
+            seen.append(tuple(inputs["input_ids"].shape))
+        return original(self, model, inputs, *args, **kwargs)
+
+    monkeypatch.setattr(AssistantTokenSFTTrainer, "compute_loss", recording)
+    result = run_sft(SFTStageConfig(model=tiny_model, train_file=skills / "train.jsonl", out_dir=tmp_path / "sft",
+                                    max_steps=6, batch_size=4, grad_accum=4, sampling="batch_rebalance", lr=1e-3))
+    assert len(seen) == 6 * 4 and sum(rows for rows, _ in seen) == 6 * 16
+    assert len({rows for rows, _ in seen}) > 1  # group_by_length would give 4 rows every time
+    for step in range(6):
+        micro = seen[4 * step:4 * step + 4]
+        longest = max(micro, key=lambda m: m[1])
+        assert longest[0] <= min(rows for rows, _ in micro)  # the longest rows come in the smallest batch
+    assert result["tokens"] > 0 and (tmp_path / "sft" / "model.safetensors").is_file()
+    with pytest.raises(ValueError, match="sampling must be one of"):
+        run_sft(SFTStageConfig(model=tiny_model, train_file=skills / "train.jsonl", out_dir=tmp_path / "never",
+                               sampling="shuffled"))
+    assert not (tmp_path / "never").exists()
+
+
 def test_sft_refuses_invalid_data_with_line_numbers(tiny_model: Path, tmp_path: Path) -> None:
     from agentlm.train.sft import SFTStageConfig, run_sft
 

@@ -36,6 +36,13 @@ from agentlm.model.tokenizer import CONTROL_TOKENS, END_TOKEN, PAD_TOKEN, chat_t
 from agentlm.train.common import ProgressCallback, finish_model, trainer_arguments
 
 PEFT_METHODS = ("full", "lora", "ia3", "prefix", "prompt")
+# How examples become batches (transformers' `train_sampling_strategy`):
+# - group_by_length: mega-batches of 50 batches sorted by length, walked in order; the least padding, but
+#   consecutive steps see rows of one length (and so mostly one family);
+# - batch_rebalance: every optimizer step a random `batch_size * grad_accum` examples, split by length into
+#   `grad_accum` micro-batches (little padding when grad_accum > 1);
+# - random: every batch a random `batch_size` examples.
+SAMPLING = ("group_by_length", "batch_rebalance", "random")
 
 
 @dataclass
@@ -50,6 +57,7 @@ class SFTStageConfig:
     lr: float = 1e-3
     batch_size: int = 16
     grad_accum: int = 1
+    sampling: str = "group_by_length"   # group_by_length | batch_rebalance | random (SAMPLING below)
     max_length: int = 512
     max_steps: int = -1
     lora_r: int = 16
@@ -190,6 +198,8 @@ def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
     out = Path(cfg.out_dir)
     if cfg.text_examples and cfg.text_corpus is None:
         raise ValueError("text_examples needs text_corpus (a corpus dir with train.jsonl)")
+    if cfg.sampling not in SAMPLING:
+        raise ValueError(f"sampling must be one of {SAMPLING}, got {cfg.sampling!r}")
     ensure_valid(Path(cfg.train_file))  # refuse invalid data before loading anything heavy
     train_rows = load_chat_rows(Path(cfg.train_file), cfg.max_examples)
     if cfg.text_examples:
@@ -206,7 +216,7 @@ def run_sft(cfg: SFTStageConfig) -> dict[str, Any]:
                                          grad_accum=cfg.grad_accum, max_steps=cfg.max_steps, seed=cfg.seed,
                                          precision=cfg.precision),
                      max_length=cfg.max_length, assistant_only_loss=True, packing=False,
-                     train_sampling_strategy="group_by_length",  # batches of similar length: little padding
+                     train_sampling_strategy=cfg.sampling,
                      include_num_input_tokens_seen="non_padding",
                      eval_strategy="epoch" if eval_rows else "no", per_device_eval_batch_size=cfg.batch_size)
     log_path = out / "log.jsonl"
