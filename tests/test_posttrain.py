@@ -533,7 +533,7 @@ def test_model_card_marks_targets_met_and_missed() -> None:
 
 
 def test_recipe_sft_passes_on_fresh_data_are_generated_once_with_their_mix(tmp_path: Path) -> None:
-    from agentlm.train.recipes.default import RecipeConfig, SFTPass, sft_pass_data
+    from agentlm.train.recipes.default import RecipeConfig, SFTPass, generators_fingerprint, sft_pass_data
 
     cfg = RecipeConfig(work_dir=tmp_path / "runs", skills_dir=tmp_path / "skills", n_train=1500)
     assert sft_pass_data(cfg, SFTPass(1e-3)) == tmp_path / "skills" / "train.jsonl"
@@ -563,6 +563,19 @@ def test_recipe_sft_passes_on_fresh_data_are_generated_once_with_their_mix(tmp_p
     with pytest.raises(ValueError, match="move it away"):
         sft_pass_data(cfg, SFTPass(3e-4, data_seed=2))
     assert sft_pass_data(cfg, same) == safety and safety.stat().st_mtime_ns == before
+    # generators whose code changed since: the file is adopted if they still write it, refused if not
+    record = tmp_path / "skills" / "train-s1.spec.json"
+    spec = json.loads(record.read_text())
+    assert spec["generators"] == generators_fingerprint()
+    record.write_text(json.dumps({**spec, "generators": "older"}))
+    assert sft_pass_data(cfg, SFTPass(3e-4, data_seed=1)) == plain
+    assert json.loads(record.read_text()) == spec
+    record.write_text(json.dumps({**spec, "generators": "older"}))
+    lines = plain.read_text(encoding="utf-8").splitlines(keepends=True)
+    plain.write_text("".join(lines[1:] + lines[:1]), encoding="utf-8")  # what older generators wrote
+    with pytest.raises(ValueError, match="changed since it was written"):
+        sft_pass_data(cfg, SFTPass(3e-4, data_seed=1))
+    assert plain.read_text(encoding="utf-8") == "".join(lines[1:] + lines[:1])
 
 
 def test_alignment_rule_needs_evidence_for_gains_and_losses() -> None:

@@ -16,6 +16,7 @@ Run it with `agentlm train recipe default` (about two hours on a 2-core CPU).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -187,12 +188,23 @@ def stage_skills(cfg: RecipeConfig) -> dict:
     return build_skill_data(cfg.skills_dir, n_train=cfg.n_train, n_test=cfg.n_test, seed=cfg.seed)
 
 
+def generators_fingerprint() -> str:
+    """A hash of the skill generators' source (`agentlm/data/synth`): it changes when what they write may."""
+    import agentlm.data.synth as synth
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(synth.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def sft_pass_data(cfg: RecipeConfig, spec: SFTPass) -> Path:
     """The training file of one SFT pass, generated the first time it is needed.
 
-    What it was generated from goes next to it (`train-s<seed>.spec.json`), so a pass whose mix, share or size
-    changed since is an error rather than a silent reuse of the old data. A file from before these records is
-    adopted when it holds exactly what the pass would generate."""
+    What it was generated from goes next to it (`train-s<seed>.spec.json`: size, seed, share, mix and a fingerprint
+    of the generators' code), so a pass whose mix, share or size changed since is an error rather than a silent
+    reuse of the old data. A file from before these records, or from generators whose code changed since, is
+    adopted when it holds exactly what the pass would generate now, and is an error otherwise."""
     from agentlm.data.formats import read_jsonl, write_jsonl
     from agentlm.data.synth.build import DEFAULT_MIX, generate
 
@@ -201,17 +213,20 @@ def sft_pass_data(cfg: RecipeConfig, spec: SFTPass) -> Path:
     path = cfg.skills_dir / f"train-s{spec.data_seed}.jsonl"
     record = path.with_name(f"train-s{spec.data_seed}.spec.json")
     wanted = {"split": "train", "n": cfg.n_train, "seed": spec.data_seed, "zh_share": spec.zh_share,
-              "mix": {**DEFAULT_MIX, **spec.mix}}
-    mismatch = (f"{path} holds other examples than this SFT pass asks for ({wanted}); move it away to "
-                "generate the pass's own, or give the pass another data_seed")
+              "mix": {**DEFAULT_MIX, **spec.mix}, "generators": generators_fingerprint()}
+    advice = "; move it away to generate the pass's own, or give the pass another data_seed"
     if path.is_file() and record.is_file():
-        if json.loads(record.read_text(encoding="utf-8")) != wanted:
-            raise ValueError(mismatch)
-        return path
+        recorded = json.loads(record.read_text(encoding="utf-8"))
+        if recorded == wanted:
+            return path
+        if {k: v for k, v in recorded.items() if k != "generators"} != {k: v for k, v in wanted.items()
+                                                                         if k != "generators"}:
+            raise ValueError(f"{path} holds other examples than this SFT pass asks for ({wanted}){advice}")
     rows = [e.to_json() for e in generate("train", cfg.n_train, spec.data_seed, spec.zh_share, wanted["mix"])]
     if path.is_file():
         if [row for _, row in read_jsonl(path)] != rows:
-            raise ValueError(mismatch)
+            raise ValueError(f"{path} holds other examples than the skill generators write today for this SFT pass "
+                             f"(they changed since it was written){advice}")
     else:
         write_jsonl(path, rows)
     record.write_text(json.dumps(wanted, indent=2), encoding="utf-8")
