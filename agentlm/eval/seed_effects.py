@@ -32,6 +32,7 @@ HEADLINE: list[tuple[str, str, str]] = [
     ("look-alikes refused (lower is better)", "harmless_lookalike", "wrongly_refused"),
     ("CoT + calculator", "math_calc", "accuracy"),
     ("grounded exact match", "grounded_qa", "exact_match"),
+    ("identity (\"who are you\")", "identity", "identity"),
 ]
 LANGS = ("en", "zh")
 
