@@ -57,7 +57,7 @@ class SFTStageConfig:
     lr: float = 1e-3
     batch_size: int = 16
     grad_accum: int = 1
-    sampling: str = "group_by_length"   # group_by_length | batch_rebalance | random (SAMPLING below)
+    sampling: str = "group_by_length"   # one of SAMPLING (above)
     max_length: int = 512
     max_steps: int = -1
     lora_r: int = 16
