@@ -219,6 +219,8 @@ def test_identity_and_smalltalk() -> None:
     for ex in all_examples("identity"):
         assert ex.meta["identity"] is True and "AgentLM" in first_reply(ex)
         assert not re.search(r"I'm ChatGPT|I am ChatGPT|我是ChatGPT", first_reply(ex))
+        if ex.lang == "en":  # one opener, apart from the look-alikes' help and the refusals
+            assert first_reply(ex).startswith("I'm AgentLM")
     for ex in all_examples("smalltalk"):
         assert ex.meta == {} and len(first_reply(ex)) < 200
 
