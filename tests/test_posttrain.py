@@ -241,7 +241,7 @@ def test_peft_compare_starts_from_the_untrained_model_and_resumes(tiny_model: Pa
 def test_sft_batch_rebalance_draws_every_step_at_random_in_length_sorted_micro_batches(
         tiny_model: Path, skills: Path, tmp_path: Path, monkeypatch) -> None:
     """`sampling="batch_rebalance"`: each optimizer step takes batch_size x grad_accum examples, split into
-    grad_accum micro-batches of varying size (long rows in small ones), never a row twice in an epoch."""
+    grad_accum micro-batches of varying size, the longest rows in the smallest one."""
     from agentlm.train.sft import SFTStageConfig, run_sft
     from agentlm.train.sft_trainer import AssistantTokenSFTTrainer
 
