@@ -238,26 +238,26 @@ def test_peft_compare_starts_from_the_untrained_model_and_resumes(tiny_model: Pa
         compare_methods(cfg)
 
 
-def test_sft_batch_rebalance_draws_every_step_at_random_in_length_sorted_micro_batches(
+def test_sft_batch_rebalance_splits_every_step_into_micro_batches_of_varying_size(
         tiny_model: Path, skills: Path, tmp_path: Path, monkeypatch) -> None:
     """`sampling="batch_rebalance"`: each optimizer step takes batch_size x grad_accum examples and splits them
-    into grad_accum micro-batches of varying size (fewer long rows, more short ones)."""
+    into grad_accum micro-batches of varying size; an unknown sampling is refused before anything is written."""
     from agentlm.train.sft import SFTStageConfig, run_sft
     from agentlm.train.sft_trainer import AssistantTokenSFTTrainer
 
-    seen: list[list[int]] = []  # the non-pad lengths of the rows of every micro-batch
+    seen: list[int] = []  # the rows of every micro-batch
     original = AssistantTokenSFTTrainer.compute_loss
 
     def recording(self, model, inputs, *args, **kwargs):
         if model.training:
-            seen.append((inputs["input_ids"] != self.processing_class.pad_token_id).sum(dim=1).tolist())
+            seen.append(inputs["input_ids"].size(0))
         return original(self, model, inputs, *args, **kwargs)
 
     monkeypatch.setattr(AssistantTokenSFTTrainer, "compute_loss", recording)
     result = run_sft(SFTStageConfig(model=tiny_model, train_file=skills / "train.jsonl", out_dir=tmp_path / "sft",
                                     max_steps=6, batch_size=4, grad_accum=4, sampling="batch_rebalance", lr=1e-3))
-    assert len(seen) == 6 * 4 and sum(len(rows) for rows in seen) == 6 * 16
-    assert len({len(rows) for rows in seen}) > 1  # group_by_length would give 4 rows every time
+    assert len(seen) == 6 * 4 and sum(seen) == 6 * 16
+    assert len(set(seen)) > 1  # group_by_length would give 4 rows every time
     assert result["tokens"] > 0 and (tmp_path / "sft" / "model.safetensors").is_file()
     with pytest.raises(ValueError, match="sampling must be one of"):
         run_sft(SFTStageConfig(model=tiny_model, train_file=skills / "train.jsonl", out_dir=tmp_path / "never",
