@@ -75,7 +75,7 @@ def page(browser, app_url: str):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(app_url)
     page.wait_for_selector("#agentlm-question textarea", timeout=60_000)
-    page.wait_for_function("() => document.querySelector('#agentlm-thread input').value.startsWith('new thread')")
+    page.wait_for_function("() => document.querySelector('#agentlm-thread input')?.value.startsWith('new thread')")
     yield page
     page.close()
 
@@ -84,7 +84,7 @@ def ask(page, question: str) -> None:
     """Send a question and wait for the turn to end (the thread picker then names the thread after it)."""
     page.fill("#agentlm-question textarea", question)
     page.click("#agentlm-send")
-    page.wait_for_function("(q) => document.querySelector('#agentlm-thread input').value.startsWith(q)",
+    page.wait_for_function("(q) => document.querySelector('#agentlm-thread input')?.value.startsWith(q)",
                            arg=question[:20], timeout=TURN_TIMEOUT)
 
 
@@ -111,11 +111,11 @@ def test_calculator_question_shows_the_tool_call_and_the_answer_and_the_thread_r
     shot(page, "ui-calculator-tool-call.png")
 
     page.click("#agentlm-new-thread")
-    page.wait_for_function("() => document.querySelector('#agentlm-thread input').value.startsWith('new thread')")
+    page.wait_for_function("() => document.querySelector('#agentlm-thread input')?.value.startsWith('new thread')")
     assert question not in chat.inner_text()
     page.click("#agentlm-thread input")
     page.locator("ul[role=listbox] li", has_text=question[:20]).first.click()
-    page.wait_for_function("(q) => document.querySelector('#agentlm-chat').innerText.includes(q)", arg=question)
+    page.wait_for_function("(q) => document.querySelector('#agentlm-chat')?.innerText.includes(q)", arg=question)
     assert answer.strip().splitlines()[-1] in chat.inner_text()  # the saved answer comes back with the thread
     shot(page, "ui-thread-reopened.png")
 
@@ -145,7 +145,7 @@ def test_uploaded_document_gives_an_answer_with_linked_sources(page, tmp_path: P
         cite.click()
     else:
         first.locator("summary").click()
-    page.wait_for_function("(id) => document.getElementById(id).open", arg=first.get_attribute("id"))
+    page.wait_for_function("(id) => document.getElementById(id)?.open", arg=first.get_attribute("id"))
     assert "Mira Okafor" in first.inner_text() and "zorblax.md" in first.inner_text()
     shot(page, "ui-upload-cited-answer.png")
 
@@ -165,7 +165,7 @@ def test_fine_tuning_validates_trains_plots_the_loss_and_chats_with_the_new_mode
     page.fill("#agentlm-ft-batch input", "1")  # 24 steps: the trainer logs the loss every 10
     page.click("#agentlm-ft-start")
     page.locator("#agentlm-ft-status", has_text="succeeded").wait_for(timeout=TURN_TIMEOUT)
-    page.wait_for_function("() => document.querySelector('#agentlm-ft-events textarea').value"
+    page.wait_for_function("() => document.querySelector('#agentlm-ft-events textarea')?.value"
                            ".includes('successfully completed')")
     assert "training loss=" in page.input_value("#agentlm-ft-events textarea")
     page.locator("#agentlm-ft-loss .mark-line path").first.wait_for()  # the loss curve is drawn
@@ -175,7 +175,7 @@ def test_fine_tuning_validates_trains_plots_the_loss_and_chats_with_the_new_mode
     page.fill("#agentlm-ft-question textarea", "Who are you?")
     page.click("#agentlm-ft-send")
     page.wait_for_function("() => document.querySelector('#agentlm-ft-chat .bot-row') && "
-                           "document.querySelector('#agentlm-ft-chat .wrap').classList.contains('hide')",
+                           "document.querySelector('#agentlm-ft-chat .wrap')?.classList.contains('hide')",
                            timeout=TURN_TIMEOUT)
     reply = page.locator("#agentlm-ft-chat .bot-row").last.inner_text()
     assert "Strategy:" in reply and len(reply.split("\n")) > 1

@@ -71,7 +71,7 @@ def report_frames(report: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
             if metric.startswith("wrongly_"):  # lower is better: chart the complement so higher is better
                 metric, value = f"not {metric}", 1 - value
             chart.append({"family": key, "score": round(value, 3), "metric": metric})
-    table = pd.DataFrame(rows).fillna("")
+    table = pd.DataFrame(rows).astype(object).fillna("")  # blank cells where a family lacks a metric
     return table, pd.DataFrame(chart, columns=["family", "score", "metric"])
 
 
