@@ -390,7 +390,7 @@ def test_lora_dpo_trains_adapters_and_saves_a_plain_merged_model(tiny_model: Pat
 
 
 def test_skill_eval_grades_every_family(tiny_model: Path, skills: Path) -> None:
-    from agentlm.eval.skills import evaluate_skills, grade_turn, skills_markdown
+    from agentlm.eval.skills import evaluate_skills, grade_turn, run_calculator, skills_markdown
 
     model, tok = load_model(tiny_model)
     report = evaluate_skills(model, tok, skills / "test.jsonl", per_family=2, batch_size=8, progress=None)
@@ -402,6 +402,12 @@ def test_skill_eval_grades_every_family(tiny_model: Path, skills: Path) -> None:
     assert report["replies"].keys() == report["grades"].keys()
     assert all(len(report["replies"][k]) == len(report["grades"][k]) for k in report["grades"])
     assert all(isinstance(t, str) for texts in report["replies"].values() for t in texts)
+    # the calculator loop's calls, one list per graded row: a row used the calculator exactly when it called a tool
+    for key, made in report["calc_calls"].items():
+        assert key.startswith("math_calc/") and len(made) == len(report["grades"][key])
+        for calls, grade in zip(made, report["grades"][key], strict=True):
+            assert grade["used_calculator"] == float(bool(calls))
+            assert all(c["result"] == run_calculator(c["arguments"]) for c in calls if c["name"] == "calculator")
     harmful = report["replies"]["harmful/en"]
     assert [g["refused"] for g in report["grades"]["harmful/en"]] == [
         grade_turn("harmful", {}, t, [])["refused"] for t in harmful]

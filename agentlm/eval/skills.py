@@ -2,7 +2,8 @@
 
 Each assistant turn is graded given the reference history before it (the tool results recorded in the
 example), except the calculator maths, which runs the real loop: the model calls the calculator, the
-calculator answers, until the model writes its `Answer:` line. Greedy decoding, batched.
+calculator answers, until the model writes its `Answer:` line; the report keeps those calls (`calc_calls`).
+Greedy decoding, batched.
 
     report = evaluate_skills(model, tokenizer, "data/skills/test.jsonl", per_family=100)
     print(skills_markdown(report))
@@ -195,12 +196,13 @@ def grade_turn(family: str, meta: dict, text: str, tools: list[dict]) -> dict[st
 
 
 def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int, constrained: bool = False
-               ) -> list[tuple[dict[str, float], str]]:
+               ) -> list[tuple[dict[str, float], str, list[dict[str, Any]]]]:
     """Run calculator maths for real: generate, execute calls, feed results back, until an answer.
-    Returns each row's scores and its final reply."""
+    Returns each row's scores, its final reply and the calls it made (name, arguments, result) in order."""
     convs = [[m for m in r["messages"] if m["role"] in ("system", "user")][:2] for r in rows]
     done: list[str | None] = [None] * len(rows)
     used_tool = [False] * len(rows)
+    calls: list[list[dict[str, Any]]] = [[] for _ in rows]
     for _ in range(MAX_TOOL_ROUNDS):
         active = [i for i in range(len(rows)) if done[i] is None]
         if not active:
@@ -219,10 +221,12 @@ def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int, constrained:
                 result = run_calculator(call.arguments) if call.name == "calculator" else json.dumps(
                     {"error": f"unknown tool {call.name}"})
                 convs[i].append({"role": "tool", "content": result})
+                calls[i].append({"name": call.name, "arguments": call.arguments, "result": result})
             for err in reply.errors:
                 convs[i].append({"role": "tool", "content": json.dumps({"error": err.error})})
+                calls[i].append({"name": None, "raw": err.raw, "result": json.dumps({"error": err.error})})
     return [({"accuracy": float(_numbers_equal(final_answer(done[i] or ""), r["metadata"]["answer"])),
-              "used_calculator": float(used_tool[i])}, done[i] or "") for i, r in enumerate(rows)]
+              "used_calculator": float(used_tool[i])}, done[i] or "", calls[i]) for i, r in enumerate(rows)]
 
 
 def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 50, batch_size: int = 16,
@@ -239,10 +243,12 @@ def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 
     start = time.perf_counter()
     scores: dict[str, list[dict[str, float]]] = defaultdict(list)
     replies: dict[str, list[str]] = defaultdict(list)  # what was graded, alongside `scores`
+    calc_calls: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)  # the calculator loop's calls
     calc = [r for r in rows if r["metadata"]["family"] == "math_calc"]
-    for r, (s, text) in zip(calc, _calc_loop(model, tokenizer, calc, batch_size, constrained), strict=True):
+    for r, (s, text, made) in zip(calc, _calc_loop(model, tokenizer, calc, batch_size, constrained), strict=True):
         scores[f"math_calc/{r['metadata']['lang']}"].append(s)
         replies[f"math_calc/{r['metadata']['lang']}"].append(text)
+        calc_calls[f"math_calc/{r['metadata']['lang']}"].append(made)
     turns = []  # (row, prompt) for the first assistant turn, and later turns after tool results
     for r in rows:
         fam = r["metadata"]["family"]
@@ -278,7 +284,8 @@ def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 
         progress(f"evaluated {len(rows)} examples in {seconds:.0f} s")
     return {"families": families, "examples": len(rows), "seconds": round(seconds, 1), "constrained": constrained,
             "grades": {key: scores[key] for key in families},  # per example, in file order: for paired comparisons
-            "replies": {key: replies[key] for key in families}}  # the generated text each grade is of
+            "replies": {key: replies[key] for key in families},  # the generated text each grade is of
+            "calc_calls": dict(calc_calls)}  # math_calc rows: every call before the reply
 
 
 def skills_markdown(report: dict[str, Any]) -> str:
