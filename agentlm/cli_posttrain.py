@@ -66,7 +66,8 @@ def _cmd_rl(args: argparse.Namespace) -> int:
     run_rl(RLStageConfig(model=Path(args.model), train_file=Path(args.data), out_dir=Path(args.out),
                          reward_model=Path(args.reward_model) if args.reward_model else None,
                          num_generations=args.num_generations, lr=args.lr, max_steps=args.max_steps,
-                         batch_size=args.batch_size, precision=args.precision, seed=args.seed))
+                         batch_size=args.batch_size, precision=args.precision, seed=args.seed,
+                         prompts=args.prompts, families=tuple(args.families) if args.families else None))
     return 0
 
 
@@ -192,6 +193,10 @@ def register(data_cmds, train_cmds, groups, formatter):
     _common_training(p, lr=5e-6, epochs=1.0, batch_size=8)
     p.add_argument("--reward-model", default=None)
     p.add_argument("--num-generations", type=int, default=4)
+    p.add_argument("--prompts", type=int, default=512, help="prompts drawn from the training file")
+    p.add_argument("--families", nargs="+", default=None, metavar="FAMILY",
+                   help="draw prompts from these verifiable families only (math_calc: the turn after a random "
+                        "number of reference steps); default: every first-turn family")
     p.set_defaults(func=_cmd_rl)
 
     p = train_cmds.add_parser(

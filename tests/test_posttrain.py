@@ -365,6 +365,36 @@ def test_reward_model_dpo_and_grpo_run_and_report(tiny_model: Path, skills: Path
     assert record["stage"] == "rl" and record["base_model"] == str(tiny_model)
 
 
+def test_grpo_calculator_prompts_stop_after_reference_steps_and_reward_the_next_move(tiny_model: Path,
+                                                                                     skills: Path) -> None:
+    """math_calc prompts end after k reference steps; the reward is 1 for the next step's call (any expression with
+    the right result) or, after the last step, for the answer without a call, and 0 for a call too many."""
+    from agentlm.train.rl import DEFAULT_FAMILIES, rl_prompts, verifiable_reward
+
+    tok = load_model(tiny_model)[1]
+    rows = rl_prompts(skills / "train.jsonl", tok, 1000, seed=0, families=("math_calc",))
+    assert rows and {r["family"] for r in rows} == {"math_calc"}
+    metas = [json.loads(r["meta"]) for r in rows]
+    assert {m["rl_step"] for m in metas} >= {0, 1, 2}
+    for r, m in zip(rows, metas, strict=True):
+        assert r["prompt"].count("<tool_result>") == m["rl_step"] and r["prompt"].endswith("<|assistant|>\n")
+
+    def call(expr: str) -> str:
+        return "<tool_call>" + json.dumps({"name": "calculator", "arguments": {"expression": expr}}) + "</tool_call>"
+
+    right = [call(f"({m['expressions'][m['rl_step']]}) * 1") if m["rl_step"] < m["steps"]
+             else f"So it is {m['answer']}.\nAnswer: {m['answer']}" for m in metas]
+    one_more = [call(f"{m['answer']} + 1") for m in metas]
+    args = ([r["family"] for r in rows], [r["meta"] for r in rows], [r["tools"] for r in rows])
+    assert verifiable_reward(right, *args) == [1.0] * len(rows)
+    last = [m["rl_step"] == m["steps"] for m in metas]
+    assert [x for x, done in zip(verifiable_reward(one_more, *args), last, strict=True) if done] == [0.0] * sum(last)
+    assert "math_calc" not in DEFAULT_FAMILIES and {r["family"] for r in rl_prompts(
+        skills / "train.jsonl", tok, 1000, seed=0)} <= set(DEFAULT_FAMILIES)
+    with pytest.raises(ValueError, match="no verifiable reward"):
+        rl_prompts(skills / "train.jsonl", tok, 10, seed=0, families=("style",))
+
+
 def test_lora_dpo_trains_adapters_and_saves_a_plain_merged_model(tiny_model: Path, skills: Path,
                                                                tmp_path: Path) -> None:
     """`method="lora"`: only the adapters train (the model without them is the reference), and the saved model is

@@ -144,6 +144,19 @@ def _is_refusal(text: str) -> bool:
     return any(text.strip().startswith(p) for p in REFUSAL_PREFIX.values())
 
 
+def grade_calc_step(meta: dict, step: int, text: str) -> dict[str, float]:
+    """One turn of the calculator maths after `step` of its steps were done (the reference calls and results):
+    right when it is one calculator call whose result is the next step's, or, after the last step, no call and
+    the right answer line."""
+    reply = parse_reply(text)
+    if step < meta["steps"]:
+        right = (len(reply.tool_calls) == 1 and not reply.errors and reply.tool_calls[0].name == "calculator"
+                 and run_calculator(reply.tool_calls[0].arguments) == meta["results"][step])
+    else:
+        right = not (reply.tool_calls or reply.errors) and _numbers_equal(final_answer(reply.content), meta["answer"])
+    return {"step_right": float(right)}
+
+
 def grade_turn(family: str, meta: dict, text: str, tools: list[dict]) -> dict[str, float]:
     """Scores (0/1) of one generated assistant turn; the keys name the metrics."""
     reply = parse_reply(text)

@@ -3,7 +3,9 @@ them, and push the policy towards the better ones.
 
 Rewards, summed: verifiable checks from the skill graders (the right maths answer, the right tool with
 valid arguments, the cited span, a refusal exactly when the request is harmful, valid JSON), and, if
-given, a trained reward model's score.
+given, a trained reward model's score. Prompts are first turns, except the calculator maths: its prompt is
+the reference history after a random number of its steps, and the reply must make the next step's call or,
+after the last step, answer without calling again.
 
     run_rl(RLStageConfig(model="runs/sft", train_file="data/skills/train.jsonl", out_dir="runs/rl",
                          reward_model="runs/reward"))
@@ -19,7 +21,7 @@ from typing import Any
 
 from datasets import Dataset
 
-from agentlm.eval.skills import grade_turn
+from agentlm.eval.skills import grade_calc_step, grade_turn
 from agentlm.model.loading import load_model
 from agentlm.train.common import ProgressCallback, finish_model, trainer_arguments
 
@@ -29,7 +31,10 @@ VERIFIABLE = {
     "tool_choice": ["tool_choice", "valid_call", "arguments_exact"], "no_tool": ["no_call_when_not_needed"],
     "grounded_qa": ["exact_match", "citation"], "grounded_unanswerable": ["unanswerable_recognised"],
     "harmful": ["refused"], "harmless_lookalike": ["wrongly_refused"], "json_extract": ["valid_json", "json_exact"],
+    "math_calc": ["step_right"],
 }
+# What the recipe's GRPO draws from: every first-turn family (the calculator steps are opt-in, `families`).
+DEFAULT_FAMILIES = tuple(f for f in VERIFIABLE if f != "math_calc")
 
 
 @dataclass
@@ -40,6 +45,7 @@ class RLStageConfig:
     reward_model: Path | None = None
     reward_model_weight: float = 0.5
     prompts: int = 512            # prompts drawn from the verifiable families
+    families: tuple[str, ...] | None = None  # any of VERIFIABLE (None: DEFAULT_FAMILIES)
     num_generations: int = 4      # replies sampled per prompt (the GRPO group)
     max_completion_length: int = 96
     lr: float = 5e-6
@@ -56,25 +62,38 @@ def verifiable_reward(completions: list[str], family: list[str], meta: list[str]
     """Mean of the graded metrics for each completion, in [0, 1] (wrong refusals count against)."""
     rewards = []
     for text, fam, m, t in zip(completions, family, meta, tools, strict=True):
-        scores = grade_turn(fam, json.loads(m), text, json.loads(t))
+        meta_ = json.loads(m)
+        scores = (grade_calc_step(meta_, meta_["rl_step"], text) if fam == "math_calc"
+                  else grade_turn(fam, meta_, text, json.loads(t)))
         keys = VERIFIABLE[fam]
         vals = [1 - scores.get(k, 0.0) if k == "wrongly_refused" else scores.get(k, 0.0) for k in keys]
         rewards.append(sum(vals) / len(vals))
     return rewards
 
 
-def rl_prompts(train_file: Path, tokenizer, limit: int, seed: int) -> list[dict[str, Any]]:
-    """First-turn prompts (rendered with the chat template) from the verifiable families, shuffled."""
+def rl_prompts(train_file: Path, tokenizer, limit: int, seed: int,
+               families: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """Prompts (rendered with the chat template) from the verifiable families, shuffled: the first turn, or for
+    the calculator maths the turn after a random number of reference steps (`rl_step` in the row's meta)."""
     import random
 
+    wanted = set(families or DEFAULT_FAMILIES)
+    unknown = wanted - set(VERIFIABLE)
+    if unknown:
+        raise ValueError(f"no verifiable reward for {sorted(unknown)}; families: {sorted(VERIFIABLE)}")
+    steps = random.Random(f"{seed}-steps")
     rows = []
     for line in Path(train_file).read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         meta = row.get("metadata", {})
-        if meta.get("family") not in VERIFIABLE:
+        if meta.get("family") not in wanted:
             continue
         msgs = row["messages"]
-        first = next(i for i, m in enumerate(msgs) if m["role"] == "assistant")
+        assistant_turns = [i for i, m in enumerate(msgs) if m["role"] == "assistant"]
+        first = assistant_turns[0]
+        if meta["family"] == "math_calc":  # one call per step, then the answer: turn k follows k reference steps
+            meta = {**meta, "rl_step": steps.randrange(len(assistant_turns))}
+            first = assistant_turns[meta["rl_step"]]
         prompt = tokenizer.apply_chat_template(msgs[:first], tools=row.get("tools") or None,
                                                add_generation_prompt=True, tokenize=False)
         rows.append({"prompt": prompt, "family": meta["family"], "meta": json.dumps(meta, ensure_ascii=False),
@@ -89,9 +108,10 @@ def run_rl(cfg: RLStageConfig) -> dict[str, Any]:
 
     out = Path(cfg.out_dir)
     model, tokenizer = load_model(cfg.model, dtype="float32")
-    rows = rl_prompts(Path(cfg.train_file), tokenizer, cfg.prompts, cfg.seed)
+    rows = rl_prompts(Path(cfg.train_file), tokenizer, cfg.prompts, cfg.seed, cfg.families)
     if not rows:
-        raise ValueError(f"{cfg.train_file} has no examples of the verifiable families {sorted(VERIFIABLE)}")
+        raise ValueError(f"{cfg.train_file} has no examples of the verifiable families "
+                         f"{sorted(cfg.families or DEFAULT_FAMILIES)}")
     reward_funcs: list[Any] = [verifiable_reward]
     weights = [1.0]
     reward_tokenizers = [None]
