@@ -361,6 +361,7 @@ def test_reward_model_dpo_and_grpo_run_and_report(tiny_model: Path, skills: Path
     rl = run_rl(RLStageConfig(model=tiny_model, train_file=skills / "train.jsonl", out_dir=tmp_path / "rl",
                               reward_model=tmp_path / "rm", max_steps=1, prompts=8, max_completion_length=16))
     assert rl["steps"] == 1 and rl["last_reward"] is not None
+    assert (tmp_path / "rl" / "reward.png").read_bytes()[:4] == b"\x89PNG"  # GRPO: the sampled replies' reward
     record = json.loads((tmp_path / "rl" / "agentlm.json").read_text())
     assert record["stage"] == "rl" and record["base_model"] == str(tiny_model)
 

@@ -14,7 +14,7 @@ import torch
 from transformers import GenerationConfig, PreTrainedModel, TrainerCallback
 
 from agentlm.model.tokenizer import stop_token_ids
-from agentlm.train.plots import plot_loss
+from agentlm.train.plots import LOSS_LABELS, plot_loss
 from agentlm.train.precision import use_bf16
 
 
@@ -131,7 +131,12 @@ def finish_model(model: PreTrainedModel, tokenizer, out_dir: Path, record: dict[
     if tokenizer is not None:
         tokenizer.save_pretrained(out_dir)
     if log_path is not None and log_path.is_file() and log_path.stat().st_size:
-        plot_loss(log_path, out_dir / "loss.png", title=f"{record.get('stage', 'training')} loss")
+        stage = record.get("stage", "training")
+        plot_loss(log_path, out_dir / "loss.png", title=f"{stage} loss",
+                  ylabel=LOSS_LABELS.get(stage, "cross-entropy (nats/token)"))
+        if stage == "rl":  # GRPO's loss says little; the rewards of the sampled replies say how it goes
+            plot_loss(log_path, out_dir / "reward.png", title="rl reward", key="reward",
+                      ylabel="mean reward of the sampled replies")
     previous = _read_record(record.get("base_model"))
     record = {**record, "history": previous.get("history", []) + ([previous] if previous.get("stage") else [])}
     for old in record["history"]:
