@@ -214,8 +214,7 @@ def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int, constrained:
     Returns each row's scores, its final reply and the calls it made (name, arguments, result) in order."""
     convs = [[m for m in r["messages"] if m["role"] in ("system", "user")][:2] for r in rows]
     done: list[str | None] = [None] * len(rows)
-    used_tool = [False] * len(rows)
-    calls: list[list[dict[str, Any]]] = [[] for _ in rows]
+    calls: list[list[dict[str, Any]]] = [[] for _ in rows]  # a row used a tool exactly when this is non-empty
     for _ in range(MAX_TOOL_ROUNDS):
         active = [i for i in range(len(rows)) if done[i] is None]
         if not active:
@@ -227,7 +226,6 @@ def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int, constrained:
             if not reply.tool_calls and not reply.errors:
                 done[i] = reply.content
                 continue
-            used_tool[i] = True
             convs[i].append({"role": "assistant", "content": reply.content,
                              "tool_calls": openai_tool_calls(reply.tool_calls)})
             for call in reply.tool_calls:
@@ -236,10 +234,11 @@ def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int, constrained:
                 convs[i].append({"role": "tool", "content": result})
                 calls[i].append({"name": call.name, "arguments": call.arguments, "result": result})
             for err in reply.errors:
-                convs[i].append({"role": "tool", "content": json.dumps({"error": err.error})})
-                calls[i].append({"name": None, "raw": err.raw, "result": json.dumps({"error": err.error})})
+                result = json.dumps({"error": err.error})
+                convs[i].append({"role": "tool", "content": result})
+                calls[i].append({"name": None, "raw": err.raw, "result": result})
     return [({"accuracy": float(_numbers_equal(final_answer(done[i] or ""), r["metadata"]["answer"])),
-              "used_calculator": float(used_tool[i])}, done[i] or "", calls[i]) for i, r in enumerate(rows)]
+              "used_calculator": float(bool(calls[i]))}, done[i] or "", calls[i]) for i, r in enumerate(rows)]
 
 
 def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 50, batch_size: int = 16,
