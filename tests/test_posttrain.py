@@ -674,6 +674,10 @@ def test_recipe_runs_every_stage_exports_the_pick_and_resumes_without_retraining
     assert list(stages) == ["tokenizer", "pretrain", "induction", "skills", "sft", "reward", "rl", "dpo"]
     assert "induction_far" in stages["induction"]["result"]
     assert all(stages[k]["eval"] for k in ("sft", "rl", "dpo"))
+    # GRPO ran on the calculator steps, rewarded by the verifiable grades only
+    rl_config = json.loads((cfg.work_dir / "rl" / "agentlm.json").read_text())["config"]
+    assert rl_config["families"] == ["math_calc"] and rl_config["reward_model"] is None
+    assert rl_config["lr"] == cfg.rl_lr and stages["rl"]["result"]["steps"] == 1
     # the second pass trained on fresh data, continuing from the first pass's model
     assert (cfg.skills_dir / "train-s1.jsonl").is_file()
     sft_card = json.loads((cfg.work_dir / "sft" / "agentlm.json").read_text())
