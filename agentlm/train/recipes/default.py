@@ -19,7 +19,7 @@ with it too when `rl_reward_model` is set.
 
 Each stage writes its own directory under `work_dir` and is skipped when that directory is complete, so a
 killed recipe resumes by running the same command again. Wall time per stage goes to `recipe.json`.
-Run it with `agentlm train recipe default` (about two hours on a 2-core CPU).
+Run it with `agentlm train recipe default` (about two and a half hours on a 2-core CPU).
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ class RecipeConfig:
     eval_per_family: int | None = None  # None: every held-out example (at most 228 of a family and language)
     rl_families: tuple[str, ...] = ("math_calc",)  # the calculator steps; see rl.VERIFIABLE for the others
     rl_prompts: int = 800
-    rl_steps: int = 200              # x 8 completions (4 per prompt): ~11 min here
+    rl_steps: int = 200              # x 8 completions (4 per prompt): 11 min (bf16) to 16 min (fp32) here
     rl_lr: float = 2e-5              # 1e-5 for 100 steps gained less (session 23: 10.3 -> 14.4%, p = .06)
     rl_reward_model: bool = False    # add the reward stage's score to the verifiable reward
     dpo_pairs: int = 800
