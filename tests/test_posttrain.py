@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors import safe_open
 
 from agentlm.data.synth.build import build_skill_data
 from agentlm.data.validate import validate_file
@@ -687,8 +688,10 @@ def test_recipe_runs_every_stage_exports_the_pick_and_resumes_without_retraining
     assert stages[chosen]["eval_constrained"]
     card = (cfg.export_dir / "README.md").read_text()
     assert f"Selected stage: **{chosen}**" in card and "## Targets" in card and "## Alignment against SFT" in card
-    exported, _ = load_model(cfg.export_dir)
+    exported, _ = load_model(cfg.export_dir, dtype=torch.bfloat16)
     assert next(exported.parameters()).dtype == torch.bfloat16
+    with safe_open(cfg.export_dir / "model.safetensors", "pt") as saved:  # stored as bf16
+        assert {saved.get_slice(k).get_dtype() for k in saved.keys()} == {"BF16"}  # noqa: SIM118
     weights = (cfg.export_dir / "model.safetensors").read_bytes()
     trained = {p: p.stat().st_mtime_ns for p in cfg.work_dir.glob("*/model.safetensors")}
 

@@ -52,3 +52,17 @@ def test_gemm_seconds_times_a_real_multiply() -> None:
     fp32 = precision.gemm_seconds(torch.float32, shape=(256, 64, 128), repeats=2)
     assert 0 < fp32 < 1
     assert isinstance(precision.bf16_is_fast(), bool)
+
+
+@pytest.mark.parametrize(("bf16_seconds", "expected"), [(0.4, torch.bfloat16), (2.0, torch.float32)])
+def test_bf16_weights_compute_in_fp32_where_bf16_is_slow(measured, bf16_seconds: float,
+                                                           expected: torch.dtype) -> None:
+    """The shipped model is stored in bf16; a CPU that runs bf16 no faster gets it in fp32, unless asked."""
+    from agentlm.model.loading import load_model
+
+    shipped = Path(__file__).resolve().parents[1] / "models" / "agentlm-small"
+    measured({torch.float32: 1.0, torch.bfloat16: bf16_seconds})
+    model, _ = load_model(shipped)
+    assert {p.dtype for p in model.parameters()} == {expected}
+    model, _ = load_model(shipped, dtype=torch.bfloat16)
+    assert next(model.parameters()).dtype == torch.bfloat16
