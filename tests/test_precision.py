@@ -54,6 +54,17 @@ def test_gemm_seconds_times_a_real_multiply() -> None:
     assert isinstance(precision.bf16_is_fast(), bool)
 
 
+@pytest.mark.parametrize(("budget", "timed_runs"), [(0.5, 0), (2.5, 2), (100.0, 5)])
+def test_gemm_seconds_stops_repeating_once_its_budget_is_spent(monkeypatch, budget: float, timed_runs: int) -> None:
+    """Where one GEMM is slow (bf16 without bf16 units) the measurement must not cost every process seconds."""
+    clock = iter(range(100))  # every perf_counter() call moves one "second": each run, warm-up too, costs one
+    reads: list[int] = []
+    monkeypatch.setattr(precision.time, "perf_counter", lambda: reads.append(1) or float(next(clock)))
+    seconds = precision.gemm_seconds(torch.float32, shape=(8, 8, 8), repeats=5, budget_seconds=budget)
+    assert seconds == 1.0
+    assert len(reads) == 2 * (1 + timed_runs)
+
+
 @pytest.mark.parametrize(("bf16_seconds", "expected"), [(0.4, torch.bfloat16), (2.0, torch.float32)])
 def test_bf16_weights_compute_in_fp32_where_bf16_is_slow(measured, bf16_seconds: float,
                                                            expected: torch.dtype) -> None:

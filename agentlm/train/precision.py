@@ -3,7 +3,8 @@
 A CPU flag cannot tell: on an Intel Xeon with AVX-512 BF16 but no AMX, PyTorch's bf16 matrix multiply ran at
 about half of MKL's fp32 (bf16 training 0.81x), while on an AMD EPYC with AVX-512 BF16 it runs 2.5x faster
 (bf16 training 1.38x); AMX CPUs gain more. So `precision="auto"` times one matrix multiply shaped like a small
-model's MLP in both dtypes, once per process (~0.1 s), and trains in bf16 when it wins by `MIN_GEMM_SPEEDUP`.
+model's MLP in both dtypes, once per process (~0.1 s; ~1 s where bf16 is slow), and trains in bf16 when it wins
+by `MIN_GEMM_SPEEDUP`.
 """
 
 from __future__ import annotations
@@ -19,19 +20,30 @@ MIN_GEMM_SPEEDUP = 1.3
 _SHAPE = (4096, 256, 704)  # tokens x hidden x MLP width of the `small` preset
 
 
-def gemm_seconds(dtype: torch.dtype, shape: tuple[int, int, int] = _SHAPE, repeats: int = 5) -> float:
-    """Fastest of `repeats` timed CPU matrix multiplies of `shape` (m, k, n) in `dtype`, after one warm-up."""
+def gemm_seconds(dtype: torch.dtype, shape: tuple[int, int, int] = _SHAPE, repeats: int = 5,
+                 budget_seconds: float = 0.5) -> float:
+    """Fastest of up to `repeats` timed CPU matrix multiplies of `shape` (m, k, n) in `dtype`, after one warm-up.
+
+    Stops once the runs, warm-up included, have taken `budget_seconds`; a warm-up that alone takes that long is the
+    answer. Where a dtype is slow (bf16 on a CPU without bf16 units: ~0.5-0.9 s per GEMM, 45x fp32) one run tells.
+    """
     m, k, n = shape
     generator = torch.Generator().manual_seed(0)
     a = torch.randn(m, k, generator=generator).to(dtype)
     b = torch.randn(k, n, generator=generator).to(dtype)
+    start = time.perf_counter()
     a @ b
+    warm_up = spent = time.perf_counter() - start
     best = float("inf")
     for _ in range(repeats):
+        if spent >= budget_seconds:
+            break
         start = time.perf_counter()
         a @ b
-        best = min(best, time.perf_counter() - start)
-    return best
+        elapsed = time.perf_counter() - start
+        best = min(best, elapsed)
+        spent += elapsed
+    return best if best < float("inf") else warm_up
 
 
 def bf16_pays(fp32_seconds: float, bf16_seconds: float) -> bool:
