@@ -4,7 +4,7 @@
 #   make tour   the same model from the command line: skill scores, chats, the agent with tools and RAG
 #   make test   install everything and run the linter and the test suite (what CI runs)
 #   make pretrain-demo   build a corpus from Debian's documentation, train a tokenizer, pretrain, generate
-#   make recipe          the whole default recipe from nothing to models/agentlm-small (~2 h 15–25 min)
+#   make recipe          the whole default recipe from nothing to models/agentlm-small (~2 h 30–40 min)
 
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
