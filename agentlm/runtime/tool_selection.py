@@ -57,5 +57,5 @@ def pending_request(messages: list[dict[str, Any]]) -> str | None:
         return None
     content = messages[-1].get("content")
     if isinstance(content, list):  # OpenAI content parts
-        content = " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+        content = " ".join(part.get("text", "") for part in content if isinstance(part, dict)).strip()
     return str(content or "") or None
