@@ -98,11 +98,15 @@ def _cmd_eval_skills(args: argparse.Namespace) -> int:
     from agentlm.eval.skills import evaluate_skills, load_examples, skills_markdown
     from agentlm.model.loading import load_model
 
+    if args.select_tools and not args.constrained:
+        raise SystemExit("--select-tools narrows the tool grammar: add --constrained")
+    if args.select_tools < 0:
+        raise SystemExit(f"--select-tools must be 0 (off) or a number of tools, got {args.select_tools}")
     load_examples(Path(args.data), families=args.families)  # a wrong family name fails before the model loads
     model, tokenizer = load_model(args.model, gguf_file=args.gguf_file)
     report = evaluate_skills(model, tokenizer, Path(args.data), per_family=args.per_family,
                              batch_size=args.batch_size, constrained=args.constrained, families=args.families,
-                             lang=args.lang)
+                             lang=args.lang, select_tools=args.select_tools)
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2) if args.json else skills_markdown(report))
@@ -239,6 +243,9 @@ def register(data_cmds, train_cmds, groups, formatter):
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--constrained", action="store_true",
                    help="decode under grammars: tool calls valid against their schemas, JSON where JSON is asked")
+    p.add_argument("--select-tools", type=int, default=0, metavar="K",
+                   help="with --constrained: a reply to the user may call only the K listed tools that match the "
+                        "request best (retrieval embedder); 0: any listed tool")
     p.add_argument("--out", default=None, help="write the JSON report here")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_eval_skills)

@@ -27,6 +27,8 @@ from agentlm.data.synth.safe_arith import format_number
 from agentlm.model.constrained import Constraint
 from agentlm.model.generate import DecodingConfig, generate_batch
 from agentlm.model.protocol import Reply, final_answer, openai_tool_calls, parse_reply
+from agentlm.runtime.tool_selection import pending_request
+from agentlm.runtime.tool_selection import select_tools as choose_tools
 
 MAX_TOOL_ROUNDS = 6
 
@@ -57,16 +59,21 @@ def render_prompt(tokenizer, messages: list[dict], tools: list[dict] | None) -> 
     return tokenizer.apply_chat_template(messages, tools=tools or None, add_generation_prompt=True, tokenize=False)
 
 
-def constraint_for(row: dict, constrained: bool) -> Constraint | None:
+def constraint_for(row: dict, constrained: bool, messages: list[dict] | None = None,
+                   select_tools: int = 0) -> Constraint | None:
     """The decoding constraint of a test row when `constrained`: its tools' schemas, or, for extraction, a JSON
-    object with the keys the request names (in its order; any values), as an application would ask for."""
+    object with the keys the request names (in its order; any values), as an application would ask for.
+    With `select_tools` k, a reply to the user's message (the last of `messages`) may call only the k tools that
+    match it best (agentlm.runtime.tool_selection), as the runtime does with the same setting."""
     if not constrained:
         return None
     if row["metadata"]["family"] == "json_extract":
         keys = row["metadata"].get("keys") or []
         return Constraint.for_json({"type": "object", "properties": {k: {} for k in keys}, "required": keys,
                                     "additionalProperties": False} if keys else None)
-    return Constraint.for_tools(row["tools"]) if row.get("tools") else None
+    if not row.get("tools"):
+        return None
+    return Constraint.for_tools(choose_tools(pending_request(messages or []), row["tools"], select_tools))
 
 
 def _complete(model, tokenizer, prompts: list[str], max_new_tokens: int, batch_size: int,
@@ -208,8 +215,8 @@ def grade_turn(family: str, meta: dict, text: str, tools: list[dict]) -> dict[st
     return {k: float(v) for k, v in s.items()}
 
 
-def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int, constrained: bool = False
-               ) -> list[tuple[dict[str, float], str, list[dict[str, Any]]]]:
+def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int, constrained: bool = False,
+               select_tools: int = 0) -> list[tuple[dict[str, float], str, list[dict[str, Any]]]]:
     """Run calculator maths for real: generate, execute calls, feed results back, until an answer.
     Returns each row's scores, its final reply and the calls it made (name, arguments, result) in order."""
     convs = [[m for m in r["messages"] if m["role"] in ("system", "user")][:2] for r in rows]
@@ -220,7 +227,7 @@ def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int, constrained:
         if not active:
             break
         prompts = [render_prompt(tokenizer, convs[i], rows[i].get("tools")) for i in active]
-        constraints = [constraint_for(rows[i], constrained) for i in active]
+        constraints = [constraint_for(rows[i], constrained, convs[i], select_tools) for i in active]
         for i, text in zip(active, _complete(model, tokenizer, prompts, 96, batch_size, constraints), strict=True):
             reply = parse_reply(text)
             if not reply.tool_calls and not reply.errors:
@@ -243,21 +250,26 @@ def _calc_loop(model, tokenizer, rows: list[dict], batch_size: int, constrained:
 
 def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 50, batch_size: int = 16,
                     progress: Callable[[str], None] | None = print, constrained: bool = False,
-                    families: Sequence[str] | None = None, lang: str | None = None) -> dict[str, Any]:
+                    families: Sequence[str] | None = None, lang: str | None = None,
+                    select_tools: int = 0) -> dict[str, Any]:
     """Grade a model on the held-out skill data; returns {"families": {family/lang: {metric: mean}}, ...}.
 
     `constrained` decodes under grammars (agentlm.model.constrained): tool calls valid against the row's tool
     schemas, JSON for the extraction rows; the model still chooses the tool and writes the values.
     `families` limits the run to those skill families (e.g. ["harmful", "harmless_lookalike"]), `lang` to one
-    language ("en" or "zh").
+    language ("en" or "zh"). `select_tools` k (with `constrained`) lets a reply to the user call only the k
+    listed tools that match the request best (agentlm.runtime.tool_selection).
     """
+    if select_tools and not constrained:
+        raise ValueError("select_tools narrows the tool grammar: it needs constrained=True")
     rows = load_examples(Path(test_file), per_family, lang=lang, families=families)
     start = time.perf_counter()
     scores: dict[str, list[dict[str, float]]] = defaultdict(list)
     replies: dict[str, list[str]] = defaultdict(list)  # what was graded, alongside `scores`
     calc_calls: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)  # the calculator loop's calls
     calc = [r for r in rows if r["metadata"]["family"] == "math_calc"]
-    for r, (s, text, made) in zip(calc, _calc_loop(model, tokenizer, calc, batch_size, constrained), strict=True):
+    calc_results = _calc_loop(model, tokenizer, calc, batch_size, constrained, select_tools)
+    for r, (s, text, made) in zip(calc, calc_results, strict=True):
         scores[f"math_calc/{r['metadata']['lang']}"].append(s)
         replies[f"math_calc/{r['metadata']['lang']}"].append(text)
         calc_calls[f"math_calc/{r['metadata']['lang']}"].append(made)
@@ -268,14 +280,14 @@ def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 
             continue
         msgs = r["messages"]
         first = next(i for i, m in enumerate(msgs) if m["role"] == "assistant")
-        turns.append((r, render_prompt(tokenizer, msgs[:first], r.get("tools")), "first", msgs[first]))
+        turns.append((r, render_prompt(tokenizer, msgs[:first], r.get("tools")), "first", msgs[:first]))
         if fam in ("grounded_tool",):  # the answer after the recorded search result
             last = max(i for i, m in enumerate(msgs) if m["role"] == "assistant")
-            turns.append((r, render_prompt(tokenizer, msgs[:last], r.get("tools")), "final", msgs[last]))
+            turns.append((r, render_prompt(tokenizer, msgs[:last], r.get("tools")), "final", msgs[:last]))
     texts = _complete(model, tokenizer, [t[1] for t in turns], 160, batch_size,
-                      [constraint_for(t[0], constrained) for t in turns],
+                      [constraint_for(t[0], constrained, t[3], select_tools) for t in turns],
                       groups=[f"{t[0]['metadata']['family']}/{t[2]}" for t in turns])
-    for (r, _, which, _gold), text in zip(turns, texts, strict=True):
+    for (r, _, which, _history), text in zip(turns, texts, strict=True):
         meta, fam = r["metadata"], r["metadata"]["family"]
         if fam == "grounded_tool":
             s = ({"search_called": float(any(c.name == "search_knowledge_base" for c in parse_reply(text).tool_calls))}
@@ -295,6 +307,7 @@ def evaluate_skills(model, tokenizer, test_file: Path, per_family: int | None = 
     if progress:
         progress(f"evaluated {len(rows)} examples in {seconds:.0f} s")
     return {"families": families, "examples": len(rows), "seconds": round(seconds, 1), "constrained": constrained,
+            "select_tools": select_tools,
             "grades": {key: scores[key] for key in families},  # per example, in file order: for paired comparisons
             "replies": {key: replies[key] for key in families},  # the generated text each grade is of
             "calc_calls": dict(calc_calls)}  # math_calc rows: every call before the reply

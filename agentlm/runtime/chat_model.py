@@ -39,6 +39,7 @@ from agentlm.model.constrained import Constraint, response_format_constraint
 from agentlm.model.generate import DecodingConfig, generate_batch, stream
 from agentlm.model.loading import load_model
 from agentlm.model.protocol import ToolCallError, parse_reply, parse_tool_call
+from agentlm.runtime.tool_selection import pending_request, select_tools
 
 TOOLS_SYSTEM = (
     "You can call these tools. To call one, write "
@@ -351,7 +352,9 @@ class LocalChatModel(BaseChatModel):
     (`temperature`, `top_p`, `max_tokens`, `seed`, `repetition_penalty`, `tools`, `tool_choice`) override the fields.
     With `constrained` (the default), a tool call can only name a bound tool, with arguments that match its
     schema (grammar-constrained decoding); `response_format` (OpenAI's `json_object` or `json_schema`) makes
-    the whole reply JSON.
+    the whole reply JSON. `select_tools=k` narrows that grammar, for a reply to the user's message, to the k bound
+    tools whose names and descriptions match the message best (agentlm.runtime.tool_selection): the embedder
+    chooses among the tools, the model whether to call one and with what arguments.
     """
 
     model_path: str
@@ -363,6 +366,7 @@ class LocalChatModel(BaseChatModel):
     seed: int | None = None
     repetition_penalty: float = 1.0  # > 1 discourages the loops small models fall into with greedy decoding
     constrained: bool = True  # tool calls follow the bound tools' JSON schemas
+    select_tools: int = 0  # > 0: a reply to the user may call only the k tools matching the message best
 
     @property
     def _llm_type(self) -> str:
@@ -501,7 +505,8 @@ class LocalChatModel(BaseChatModel):
         tools = [to_openai_tool(t) for t in options.get("tools") or []]
         choice = normalize_tool_choice(options.get("tool_choice"), tools)
         prefill = _prefill(choice, tools)
-        prompt = render_chat(tokenizer, to_chat_messages(messages), [] if choice == "none" else tools) + prefill
+        chat = to_chat_messages(messages)
+        prompt = render_chat(tokenizer, chat, [] if choice == "none" else tools) + prefill
         prompt_tokens = len(tokenizer(prompt)["input_ids"])
         max_tokens = option("max_tokens")
         context = getattr(model.config, "max_position_embeddings", None)
@@ -523,7 +528,9 @@ class LocalChatModel(BaseChatModel):
         )
         constraint = response_format_constraint(options.get("response_format"))
         if constraint is None and tools and choice != "none" and option("constrained"):
-            constraint = Constraint.for_tools(tools, prefix=prefill)
+            allowed = tools if isinstance(choice, dict) else select_tools(pending_request(chat), tools,
+                                                                          int(option("select_tools") or 0))
+            constraint = Constraint.for_tools(allowed, prefix=prefill)
         return _Request(prompt, prefill, prompt_tokens, config, constraint)
 
     def _run(self, requests: list[_Request], stop_when: Callable[[list[str]], bool] | None = None
